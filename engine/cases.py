@@ -1,0 +1,298 @@
+"""Service calls on cases: start, complete a task, claim, assign, release.
+
+Each function is one transaction with one commit, opened here and committed when its ``with``
+block ends; any error rolls everything back (the case, its task rows, work items, timers and audit
+events are written together or not at all).
+"""
+from __future__ import annotations
+
+import json
+from uuid import UUID
+
+import sqlalchemy as sa
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from . import audit, sandbox, stepping, store, versions
+from .errors import (CaseClosedError, ConflictError, ExpressionError, FormValidationError, PermissionDeniedError,
+                     StaleCaseError, TaskNotFoundError, TaskNotReadyError, UserNotFoundError)
+from .forms import validate_submission
+from .models import Case, CaseTask, User, UserRole, WorkItem
+from .runtime import LiveCase, Runtime
+from .views import Actor
+
+RESERVED_KEYS = frozenset({"case", "settings"})
+
+
+def _chain(case_id: int) -> str:
+    return f"case:{case_id}"
+
+
+def _require_role(actor: Actor, role: str, doing: str) -> None:
+    if role and role not in actor.roles:
+        raise PermissionDeniedError(f"{doing} needs the role {role!r}, which {actor.username} does not hold")
+
+
+def start_case(rt: Runtime, pathway_key: str, data: dict, actor: Actor, *, sandbox_case: bool = False) -> int:
+    """Start a case on the latest published version of ``pathway_key``; return its id.
+
+    Raises:
+        PathwayNotFoundError: no published version.
+        PermissionDeniedError: the start event sits in a lane whose role the actor lacks.
+        FormValidationError: ``data`` fails the start form (or is not an object of plain names).
+        ExpressionError, WorkflowRunError: the pathway failed while running its first steps.
+    """
+    with rt.db.transaction() as session:
+        pathway, version = versions.latest_published(session, pathway_key)
+        spec, subs = store.version_spec(session, rt, version.id)
+        workflow = BpmnWorkflow(spec, subs, script_engine=rt.script_engine())
+        start = workflow.get_next_task(state=TaskState.READY)
+        start_event = next((t for t in spec.task_specs.values() if type(t).__name__ == "StartEvent"), None)
+        if start_event is not None:
+            _require_role(actor, start_event.lane or "", f"starting {pathway.name}")
+        data = _start_data(session, version.id, start_event, data)
+
+        now = rt.now()
+        case = Case(pathway_id=pathway.id, version_id=version.id, status="active", sandbox=sandbox_case,
+                    serializer_version="", state_json="{}", created_at=now, created_by_id=actor.user_id,
+                    updated_at=now, title="")
+        session.add(case)
+        session.flush()
+        case.reference = f"{'TR' if sandbox_case else 'PW'}-{case.id:06d}"
+        clock = rt.case_clock(0, None)
+        start.data.update(data)
+        start.data["settings"] = json.loads(version.settings_json)
+        start.data["case"] = {"reference": case.reference, "pathway": pathway.key, "version": version.number,
+                              "started_at": clock.now().isoformat(), "started_by": actor.username}
+        live = LiveCase(workflow, 0, set(), 0)
+        since = store.started_clock()
+        stepping.advance(workflow, clock)
+        _persist(session, rt, case, live, since, actor, clock, version_title=_title_expression(session, version.id))
+        audit.append(session, chain=_chain(case.id), case_id=case.id, at=now, actor_id=actor.user_id,
+                     actor_name=actor.username, action="case_started",
+                     summary=f"started {pathway.name} (version {version.number})", after=data)
+        _audit_changes(session, case, actor, now, live.changes)
+        case_id = case.id
+    rt.keep_live(case_id, live)
+    return case_id
+
+
+def complete_task(rt: Runtime, case_id: int, task_id: str, data: dict, actor: Actor, *,
+                  expected_version: int | None = None) -> int:
+    """Complete a ready human task with the submitted form data; return the case's new version.
+
+    Raises:
+        CaseNotFoundError, TaskNotFoundError: no such case or human task.
+        StaleCaseError: ``expected_version`` is not the case's version, or another call saved first.
+        TaskNotReadyError: the task was completed or cancelled meanwhile (or is not reachable yet).
+        CaseClosedError: the case is completed or cancelled.
+        PermissionDeniedError: the actor lacks the lane's role, the task is assigned to someone
+            else, or the four-eyes rule forbids this actor.
+        FormValidationError: the data fails the task's form, field by field.
+        ExpressionError, WorkflowRunError: the pathway failed while running on.
+    """
+    with rt.db.transaction() as session:
+        case = store.get_case(session, case_id)
+        if expected_version is not None and expected_version != case.row_version:
+            raise StaleCaseError(f"case {case.reference} is at version {case.row_version}, not {expected_version}")
+        if case.status != "active":
+            raise CaseClosedError(f"case {case.reference} is {case.status}")
+        live = store.load(session, rt, case)
+        try:
+            result = _complete(session, rt, case, live, task_id, data, actor)
+        except BaseException:
+            rt.forget_live(case_id)  # the workflow object may be half-run: never reuse it
+            raise
+    rt.keep_live(case_id, live)
+    return result
+
+
+def _complete(session, rt: Runtime, case: Case, live: LiveCase, task_id: str, data: dict, actor: Actor) -> int:
+    workflow = live.workflow
+    task = _find_task(workflow, task_id)
+    spec = task.task_spec
+    if not getattr(spec, "manual", False):
+        raise TaskNotFoundError(f"{task_id} is not a human task")
+    if task.state != TaskState.READY:
+        raise TaskNotReadyError(f"'{spec.bpmn_name or spec.bpmn_id}' is {TaskState.get_name(task.state).lower()}, "
+                                "not waiting to be done")
+    _require_role(actor, spec.lane or "", f"'{spec.bpmn_name or spec.bpmn_id}'")
+    item = session.scalars(sa.select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.task_id == task_id)).first()
+    if item is not None and item.assignee_id is not None and item.assignee_id != actor.user_id:
+        owner = session.scalar(sa.select(User.username).where(User.id == item.assignee_id))
+        raise PermissionDeniedError(f"this task is assigned to {owner}; ask them or a colleague to release it")
+    props = stepping.properties(spec)
+    separate = props.get("notSameActorAs")
+    if separate and task.data.get(separate) == actor.username:
+        raise PermissionDeniedError(f"{actor.username} recorded the decision ({separate}) and so cannot also "
+                                    "sign it off: another person must (four-eyes rule)")
+    form_name = props.get("formJsonSchemaFilename")
+    schema = versions.file_text(session, case.version_id, form_name) if form_name else None
+    clean = validate_submission(schema, data) if schema is not None else _plain(data)
+    before = {k: task.data.get(k) for k in clean}
+    actor_field = props.get("actorField")
+
+    clock = rt.case_clock(case.clock_offset_seconds, case.clock_frozen_at)
+    since = store.started_clock()
+    task.data.update(clean)
+    if actor_field:
+        task.data[actor_field] = actor.username
+    with stepping.clockmod.using(clock):
+        try:
+            task.run()
+        except Exception as exc:  # noqa: BLE001 - post-scripts run here; translate like any step
+            raise stepping.translate(exc) from exc
+    stepping.advance(workflow, clock)
+    now = rt.now()
+    version = store.claim_version(session, case, live.row_version, now)
+    _persist(session, rt, case, live, since, actor, clock, version_title=_title_expression(session, case.version_id))
+    audit.append(session, chain=_chain(case.id), case_id=case.id, at=now, actor_id=actor.user_id,
+                 actor_name=actor.username, action="task_completed", element_id=spec.bpmn_id, task_id=task_id,
+                 summary=f"completed '{spec.bpmn_name or spec.bpmn_id}'", before=before, after=clean)
+    _audit_changes(session, case, actor, now, live.changes)
+    return version
+
+
+def _find_task(workflow, task_id: str):
+    try:
+        return workflow.get_task_from_id(UUID(str(task_id)))
+    except (ValueError, Exception) as exc:  # noqa: BLE001 - bad UUID text or SpiffWorkflow's not-found
+        raise TaskNotFoundError(f"this case has no task {task_id}") from exc
+
+
+def _plain(data) -> dict:
+    if not isinstance(data, dict):
+        raise FormValidationError({"": ["the submission must be a JSON object of field values"]})
+    bad = [k for k in data if not (isinstance(k, str) and k.isidentifier() and not k.startswith("_"))
+           or k in RESERVED_KEYS]
+    if bad:
+        raise FormValidationError({k: ["not a usable field name"] for k in bad})
+    return dict(data)
+
+
+def _start_data(session, version_id: int, start_event, data) -> dict:
+    form = stepping.properties(start_event).get("formJsonSchemaFilename") if start_event is not None else None
+    schema = versions.file_text(session, version_id, form) if form else None
+    return validate_submission(schema, data if data is not None else {}) if schema else _plain(data or {})
+
+
+def _title_expression(session, version_id: int) -> str | None:
+    from .bundles import parse_manifest
+
+    text = versions.file_text(session, version_id, "pathway.yaml")
+    return parse_manifest(text.encode()).title if text else None
+
+
+def _persist(session, rt: Runtime, case: Case, live: LiveCase, since: float, actor: Actor, clock,
+             *, version_title: str | None) -> None:
+    workflow = live.workflow
+    data = stepping.case_data(workflow)
+    if version_title:
+        try:
+            with stepping.clockmod.using(clock):
+                case.title = str(sandbox.evaluate(version_title, dict(data), time_limit=rt.expression_time_limit))[:300]
+        except ExpressionError:
+            pass  # a title is a convenience: a case must not fail because its title cannot be worked out
+    if workflow.is_completed() and case.status == "active":
+        case.status = "completed"
+        case.closed_at = rt.now()
+    case.data_json = json.dumps(data, default=str, sort_keys=True)
+    store.save(session, case, live, since)
+    live.row_version = case.row_version
+    live.changes = stepping.sync_projections(session, case, workflow, case_clock=clock, now=rt.now(),
+                                             time_limit=rt.expression_time_limit)
+
+
+def _audit_changes(session, case: Case, actor: Actor, now, changes) -> None:
+    for timer, state in changes.fired:
+        if state != "COMPLETED":
+            continue
+        action = "escalation" if timer.attached_to_task_id else "timer_fired"
+        audit.append(session, chain=_chain(case.id), case_id=case.id, at=now, actor_id=None, actor_name="timer",
+                     action=action, element_id=timer.element_id, task_id=timer.task_id,
+                     summary=f"timer '{timer.name or timer.element_id}' fired (due {timer.due_at.isoformat()})")
+    if case.status == "completed" and case.closed_at == now:
+        audit.append(session, chain=_chain(case.id), case_id=case.id, at=now, actor_id=actor.user_id,
+                     actor_name=actor.username, action="case_completed", summary="the case reached its end")
+
+
+# -- claim, assign, release -------------------------------------------------------------------------
+
+def _work_item(session, case_id: int, task_id: str) -> tuple[Case, WorkItem]:
+    case = store.get_case(session, case_id, lock=True)
+    item = session.scalars(sa.select(WorkItem).where(WorkItem.case_id == case_id, WorkItem.task_id == task_id)
+                           .with_for_update()).first()
+    if item is None:
+        exists = session.scalar(sa.select(sa.func.count()).select_from(CaseTask).where(
+            CaseTask.case_id == case_id, CaseTask.task_id == str(task_id)))
+        if not exists:
+            raise TaskNotFoundError(f"case {case.reference} has no task {task_id}")
+        raise TaskNotReadyError(f"task {task_id} of case {case.reference} is no longer open")
+    return case, item
+
+
+def claim_task(rt: Runtime, case_id: int, task_id: str, actor: Actor) -> None:
+    """Take an open task for oneself.
+
+    Raises:
+        CaseNotFoundError, TaskNotFoundError: no such case or task.
+        TaskNotReadyError: the task is no longer open.
+        PermissionDeniedError: the actor lacks the task's role.
+        ConflictError: someone else has it.
+    """
+    assign_task(rt, case_id, task_id, actor.username, actor, _action="claimed")
+
+
+def assign_task(rt: Runtime, case_id: int, task_id: str, username: str, actor: Actor, *,
+                _action: str = "assigned") -> None:
+    """Give an open task to ``username`` (who must hold its role).
+
+    Raises:
+        CaseNotFoundError, TaskNotFoundError, UserNotFoundError: no such case, task or user.
+        TaskNotReadyError: the task is no longer open.
+        PermissionDeniedError: the actor or the assignee lacks the task's role.
+        ConflictError: the task is already someone else's (release it first).
+    """
+    with rt.db.transaction() as session:
+        case, item = _work_item(session, case_id, task_id)
+        _require_role(actor, item.role, f"assigning '{item.title}'")
+        user = session.scalars(sa.select(User).where(User.username == username, User.active.is_(True))).first()
+        if user is None:
+            raise UserNotFoundError(f"there is no active user {username!r}")
+        roles = set(session.scalars(sa.select(UserRole.role).where(UserRole.user_id == user.id)))
+        if item.role not in roles:
+            raise PermissionDeniedError(f"{username} does not hold the role {item.role!r}")
+        if item.assignee_id not in (None, user.id):
+            owner = session.scalar(sa.select(User.username).where(User.id == item.assignee_id))
+            raise ConflictError(f"'{item.title}' is already with {owner}; release it first")
+        before = item.assignee_id
+        item.assignee_id = user.id
+        audit.append(session, chain=_chain(case.id), case_id=case.id, at=rt.now(), actor_id=actor.user_id,
+                     actor_name=actor.username, action=f"task_{_action}", element_id=item.element_id,
+                     task_id=task_id, summary=f"{_action} '{item.title}' to {username}" if _action == "assigned"
+                     else f"claimed '{item.title}'", before={"assignee": _username(session, before)},
+                     after={"assignee": username})
+
+
+def release_task(rt: Runtime, case_id: int, task_id: str, actor: Actor) -> None:
+    """Put a task back for anyone holding its role. The assignee or any holder of the role may.
+
+    Raises:
+        CaseNotFoundError, TaskNotFoundError: no such case or task.
+        TaskNotReadyError: the task is no longer open.
+        PermissionDeniedError: the actor lacks the task's role.
+    """
+    with rt.db.transaction() as session:
+        case, item = _work_item(session, case_id, task_id)
+        if item.assignee_id != actor.user_id:
+            _require_role(actor, item.role, f"releasing '{item.title}'")
+        before = _username(session, item.assignee_id)
+        item.assignee_id = None
+        audit.append(session, chain=_chain(case.id), case_id=case.id, at=rt.now(), actor_id=actor.user_id,
+                     actor_name=actor.username, action="task_released", element_id=item.element_id,
+                     task_id=task_id, summary=f"released '{item.title}'", before={"assignee": before},
+                     after={"assignee": None})
+
+
+def _username(session, user_id: int | None) -> str | None:
+    return session.scalar(sa.select(User.username).where(User.id == user_id)) if user_id else None

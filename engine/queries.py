@@ -1,0 +1,170 @@
+"""Read-only queries: the inbox, counts, a case as the API shows it, the audit trail.
+
+None of these deserializes a workflow: the inbox and counts read ``work_items`` only; a case view
+reads the case row, its work items and timers, and the version's cached spec for documentation.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from . import audit, store, versions
+from .errors import CaseNotFoundError, PermissionDeniedError
+from .models import AuditEvent, Case, Pathway, PathwayVersion, Timer, User, WorkItem
+from .runtime import Runtime
+from .stepping import properties
+from .views import Actor, AuditEventView, CaseView, TaskView, TimerView, VerifyResult, WorkItemView, WorkPage
+
+MAX_PER_PAGE = 200  # a page larger than this is cut to it (exported as engine.MAX_PER_PAGE)
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    pathway_key: str | None = None
+    element_id: str | None = None
+    due_before: dt.datetime | None = None
+    mine_only: bool = False
+    sandbox: bool = False
+
+
+def _inbox_query(actor: Actor, flt: InboxFilter):
+    query = sa.select(WorkItem).where(WorkItem.sandbox.is_(flt.sandbox))
+    mine = WorkItem.assignee_id == actor.user_id
+    if flt.mine_only:
+        query = query.where(mine)
+    else:
+        # Tasks for my roles that nobody has, and tasks given to me.
+        open_to_me = sa.and_(WorkItem.role.in_(sorted(actor.roles)), WorkItem.assignee_id.is_(None))
+        query = query.where(sa.or_(open_to_me, mine) if actor.user_id is not None else open_to_me)
+    if flt.pathway_key:
+        query = query.join(Pathway, Pathway.id == WorkItem.pathway_id).where(Pathway.key == flt.pathway_key)
+    if flt.element_id:
+        query = query.where(WorkItem.element_id == flt.element_id)
+    if flt.due_before:
+        due = flt.due_before
+        # A naive time is taken as UTC: the engine never uses the server's local zone.
+        query = query.where(WorkItem.due_at < (due.replace(tzinfo=dt.timezone.utc) if due.tzinfo is None else due))
+    return query
+
+
+def inbox(rt: Runtime, actor: Actor, flt: InboxFilter = InboxFilter(), *, page: int = 1, per_page: int = 50) -> WorkPage:
+    """Open tasks for the actor's roles and tasks assigned to them: overdue first, then by due date."""
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, page)
+    query = _inbox_query(actor, flt)
+    with rt.db.reading() as session:
+        total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+        rows = session.scalars(query.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
+                               .offset((page - 1) * per_page).limit(per_page)).all()
+        names = _usernames(session, {r.assignee_id for r in rows})
+        keys = _pathway_keys(session, {r.pathway_id for r in rows})
+        items = tuple(_item_view(r, names, keys) for r in rows)
+    return WorkPage(items, total, page, per_page)
+
+
+def counts(rt: Runtime, actor: Actor, *, sandbox: bool = False) -> dict[str, int]:
+    """How many open tasks the actor can see: per role, assigned to them, and overdue."""
+    now = rt.now()
+    with rt.db.reading() as session:
+        per_role = dict(session.execute(
+            sa.select(WorkItem.role, sa.func.count()).where(
+                WorkItem.sandbox.is_(sandbox), WorkItem.role.in_(sorted(actor.roles)), WorkItem.assignee_id.is_(None))
+            .group_by(WorkItem.role)).all())
+        mine = session.scalar(sa.select(sa.func.count()).where(
+            WorkItem.sandbox.is_(sandbox), WorkItem.assignee_id == actor.user_id)) if actor.user_id else 0
+        overdue = session.scalar(sa.select(sa.func.count()).select_from(
+            _inbox_query(actor, InboxFilter(sandbox=sandbox, due_before=now)).subquery()))
+    return {"assigned_to_me": mine or 0, "overdue": overdue or 0, **{f"role:{k}": v for k, v in per_role.items()}}
+
+
+def _usernames(session, ids) -> dict[int, str]:
+    ids = {i for i in ids if i}
+    return dict(session.execute(sa.select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}
+
+
+def _pathway_keys(session, ids) -> dict[int, str]:
+    return dict(session.execute(sa.select(Pathway.id, Pathway.key).where(Pathway.id.in_(ids))).all()) if ids else {}
+
+
+def _item_view(r: WorkItem, names, keys) -> WorkItemView:
+    return WorkItemView(id=r.id, case_id=r.case_id, case_reference=r.case_reference, case_title=r.case_title,
+                        task_id=r.task_id, element_id=r.element_id, pathway_key=keys.get(r.pathway_id, ""),
+                        title=r.title, role=r.role, due_at=r.due_at, escalated=r.escalated_at is not None,
+                        assignee=names.get(r.assignee_id), created_at=r.created_at)
+
+
+def can_read(session, actor: Actor, case: Case) -> bool:
+    """A case is readable by its creator and by anyone holding a role of its pathway's lanes."""
+    if case.created_by_id is not None and case.created_by_id == actor.user_id:
+        return True
+    roles = set(json.loads(session.scalar(sa.select(PathwayVersion.roles_json)
+                                          .where(PathwayVersion.id == case.version_id)) or "[]"))
+    return bool(roles & set(actor.roles))
+
+
+def case_view(rt: Runtime, case_id: int, actor: Actor, *, check: bool = True) -> CaseView:
+    """Raises: CaseNotFoundError; PermissionDeniedError when the actor may not read it."""
+    with rt.db.reading() as session:
+        case = session.get(Case, case_id) if isinstance(case_id, int) and 0 < case_id < 2**31 else None
+        if case is None:
+            raise CaseNotFoundError(f"there is no case {case_id}")
+        if check and not can_read(session, actor, case):
+            raise PermissionDeniedError(f"{actor.username} holds no role of this case's pathway")
+        version = session.get(PathwayVersion, case.version_id)
+        key = session.scalar(sa.select(Pathway.key).where(Pathway.id == case.pathway_id))
+        spec, subs = store.version_spec(session, rt, case.version_id)
+        items = session.scalars(sa.select(WorkItem).where(WorkItem.case_id == case.id).order_by(WorkItem.id)).all()
+        names = _usernames(session, {i.assignee_id for i in items})
+        tasks = tuple(_task_view(session, case, item, spec, subs, names) for item in items)
+        timers = tuple(TimerView(t.element_id, t.name, t.due_at) for t in session.scalars(
+            sa.select(Timer).where(Timer.case_id == case.id).order_by(Timer.due_at)))
+        return CaseView(id=case.id, reference=case.reference or "", title=case.title, pathway_key=key,
+                        version_number=version.number, version_id=version.id, status=case.status,
+                        row_version=case.row_version, sandbox=case.sandbox, data=json.loads(case.data_json),
+                        ready_tasks=tasks, timers=timers, created_at=case.created_at, updated_at=case.updated_at,
+                        clock_now=rt.case_clock(case.clock_offset_seconds, case.clock_frozen_at).now())
+
+
+def _task_view(session, case: Case, item: WorkItem, spec, subs, names) -> TaskView:
+    task_spec = next((s.task_specs[item.element_id] for s in [spec, *subs.values()]
+                      if s is not None and item.element_id in s.task_specs), None)
+    props = properties(task_spec) if task_spec is not None else {}
+    form_name, ui_name = props.get("formJsonSchemaFilename"), props.get("formUiSchemaFilename")
+    form_text = versions.file_text(session, case.version_id, form_name) if form_name else None
+    ui_text = versions.file_text(session, case.version_id, ui_name) if ui_name else None
+    return TaskView(id=item.task_id, element_id=item.element_id, title=item.title, role=item.role,
+                    form_name=form_name, form_schema=json.loads(form_text) if form_text else None,
+                    ui_schema=json.loads(ui_text) if ui_text else None,
+                    documentation=(getattr(task_spec, "documentation", None) or ""), due_at=item.due_at,
+                    assignee=names.get(item.assignee_id), escalated=item.escalated_at is not None,
+                    properties={k: v for k, v in props.items() if k not in ("formJsonSchemaFilename",)})
+
+
+def audit_trail(rt: Runtime, case_id: int, actor: Actor) -> list[AuditEventView]:
+    """Raises: CaseNotFoundError, PermissionDeniedError."""
+    with rt.db.reading() as session:
+        case = session.get(Case, case_id) if isinstance(case_id, int) and 0 < case_id < 2**31 else None
+        if case is None:
+            raise CaseNotFoundError(f"there is no case {case_id}")
+        if not can_read(session, actor, case):
+            raise PermissionDeniedError(f"{actor.username} holds no role of this case's pathway")
+        events = session.scalars(sa.select(AuditEvent).where(AuditEvent.chain == f"case:{case_id}")
+                                 .order_by(AuditEvent.seq)).all()
+        return [AuditEventView(e.seq, e.at, e.actor_name, e.action, e.element_id, e.summary,
+                               json.loads(e.before_json) if e.before_json else None,
+                               json.loads(e.after_json) if e.after_json else None, e.hash) for e in events]
+
+
+def verify(rt: Runtime, chain: str) -> VerifyResult:
+    """Check one audit chain (``case:<id>`` or ``pathway:<id>``)."""
+    with rt.db.reading() as session:
+        check = audit.verify_chain(session, chain)
+    return VerifyResult(check.chain, check.events, check.ok, check.first_bad_seq, check.reason)
+
+
+def all_chains(rt: Runtime) -> list[str]:
+    with rt.db.reading() as session:
+        return list(session.scalars(sa.select(AuditEvent.chain).distinct().order_by(AuditEvent.chain)))

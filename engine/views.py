@@ -1,0 +1,148 @@
+"""Plain frozen values the engine hands out. Callers never see SpiffWorkflow or ORM objects."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: passed into every service call (the engine has no notion of a request)."""
+
+    user_id: int | None
+    username: str
+    roles: frozenset[str] = frozenset()
+    display_name: str = ""
+
+    @classmethod
+    def system(cls, name: str = "system", roles: frozenset[str] = frozenset()) -> "Actor":
+        return cls(None, name, roles, name)
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    active: bool
+
+
+@dataclass(frozen=True)
+class VersionView:
+    id: int
+    pathway_key: str
+    pathway_name: str
+    number: int
+    status: str
+    content_hash: str
+    process_id: str
+    settings: dict
+    roles: tuple[str, ...]
+    published_at: dt.datetime | None
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    pathway_key: str
+    version: VersionView
+    created: bool  # False when the same content was already published
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A ready human task of a case, with what is needed to render and submit its form."""
+
+    id: str
+    element_id: str
+    title: str
+    role: str
+    form_name: str | None
+    form_schema: dict | None
+    ui_schema: dict | None
+    documentation: str
+    due_at: dt.datetime | None
+    assignee: str | None
+    escalated: bool
+    properties: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    id: int
+    reference: str
+    title: str
+    pathway_key: str
+    version_number: int
+    version_id: int
+    status: str
+    row_version: int
+    sandbox: bool
+    data: dict
+    ready_tasks: tuple[TaskView, ...]
+    timers: tuple["TimerView", ...]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    clock_now: dt.datetime
+
+
+@dataclass(frozen=True)
+class TimerView:
+    element_id: str
+    name: str
+    due_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class WorkItemView:
+    id: int
+    case_id: int
+    case_reference: str
+    case_title: str
+    task_id: str
+    element_id: str
+    pathway_key: str
+    title: str
+    role: str
+    due_at: dt.datetime | None
+    escalated: bool
+    assignee: str | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class WorkPage:
+    items: tuple[WorkItemView, ...]
+    total: int
+    page: int
+    per_page: int
+
+
+@dataclass(frozen=True)
+class AuditEventView:
+    seq: int
+    at: dt.datetime
+    actor: str
+    action: str
+    element_id: str
+    summary: str
+    before: dict | None
+    after: dict | None
+    hash: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    chain: str
+    events: int
+    ok: bool
+    first_bad_seq: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class TickResult:
+    cases: int
+    timers_fired: int
+    errors: tuple[str, ...] = ()

@@ -1,0 +1,206 @@
+"""The ``pathways`` command. Every subcommand has ``--help``.
+
+The database comes from ``--database`` or ``$PATHWAYS_DATABASE_URL`` (SQLite file
+``pathways.sqlite`` in the current folder by default).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+from engine import (DATABASE_URL_SETTING, Engine, FormValidationError, PathwayInvalidError, PathwaysError,
+                    check_paths)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_PASSWORD = "pathways-demo"
+
+
+def _engine(ctx: click.Context) -> Engine:
+    return Engine(ctx.obj.get("database"))
+
+
+class _Group(click.Group):
+    """Engine errors end a command with their message, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PathwayInvalidError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            raise SystemExit(1) from None
+        except FormValidationError as exc:
+            for field, messages in exc.field_errors.items():
+                click.echo(f"{field or 'input'}: {'; '.join(messages)}", err=True)
+            raise SystemExit(1) from None
+        except PathwaysError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--database", envvar=DATABASE_URL_SETTING, default=None,
+              help=f"Database URL (default: ${DATABASE_URL_SETTING} or sqlite:///pathways.sqlite).")
+@click.pass_context
+def main(ctx: click.Context, database: str | None) -> None:
+    """Pathways: children's services pathways as executable BPMN."""
+    ctx.ensure_object(dict)
+    ctx.obj["database"] = database
+
+
+def demo_username(role: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", role.lower()).strip("-")
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Also create a demo user (and API token) for each role.")
+@click.option("--processes", type=click.Path(file_okay=False, path_type=Path), default=ROOT / "processes",
+              show_default=True, help="Folder of pathways (each with a pathway.yaml) and roles.yaml.")
+@click.option("--forms", type=click.Path(file_okay=False, path_type=Path), default=ROOT / "forms",
+              show_default=True, help="Folder of JSON Schema forms.")
+@click.pass_context
+def init(ctx: click.Context, demo: bool, processes: Path, forms: Path) -> None:
+    """Create or upgrade the database and publish the pathways in PROCESSES.
+
+    Safe to run again: the schema is upgraded in place, and an unchanged pathway makes no new version.
+    """
+    engine = _engine(ctx)
+    revision = engine.upgrade_database()
+    click.echo(f"database {engine.database_url} at schema revision {revision}")
+    try:
+        results = engine.load_pathways(processes, forms)
+    except PathwayInvalidError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(1) from None
+    for result in results:
+        state = "published" if result.created else "unchanged"
+        click.echo(f"pathway {result.pathway_key}: version {result.version.number} {state}")
+    if demo:
+        _demo_users(engine)
+
+
+def _demo_users(engine: Engine) -> None:
+    existing = {u.username for u in engine.list_users()}
+    for role in sorted(engine.known_roles()):
+        username = demo_username(role)
+        if username not in existing:
+            engine.add_user(username, f"Demo {role}", [role], password=DEMO_PASSWORD)
+            engine.create_token(username, "demo", token=f"demo-{username}")
+        click.echo(f"demo user {username} ({role}): password {DEMO_PASSWORD}, API token demo-{username}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+def check(paths: tuple[str, ...]) -> None:
+    """Validate BPMN, DMN and form files or folders.
+
+    Prints one line per problem as file:line: element-id: message and exits 1 if there is any.
+    """
+    problems = check_paths(list(paths))
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo(f"{len(problems)} problem(s)", err=True)
+        raise SystemExit(1)
+    click.echo("no problems found", err=True)
+
+
+@main.command()
+@click.pass_context
+def tick(ctx: click.Context) -> None:
+    """Fire every due timer now (run it every minute from cron or a systemd timer)."""
+    result = _engine(ctx).tick()
+    click.echo(f"{result.timers_fired} timer(s) fired in {result.cases} case(s)")
+    for error in result.errors:
+        click.echo(error, err=True)
+    if result.errors:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Serve the app with gunicorn (a production WSGI server)."""
+    from gunicorn.app.base import BaseApplication
+
+    from web.app import create_app
+
+    database = ctx.obj.get("database")
+
+    class _App(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+
+        def load(self):
+            return create_app({"DATABASE_URL": database} if database else None)
+
+    click.echo(f"serving on http://{host}:{port}/ (database {Engine(database).database_url})")
+    _App().run()
+
+
+@main.group()
+def user() -> None:
+    """Manage users."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--name", "display_name", default="", help="Display name.")
+@click.option("--role", "roles", multiple=True, help="A role (repeat for several). Must be a known role.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Password (asked for when not given).")
+@click.option("--token", is_flag=True, help="Also issue an API token and print it.")
+@click.pass_context
+def user_add(ctx: click.Context, username: str, display_name: str, roles: tuple[str, ...], password: str,
+             token: bool) -> None:
+    """Add a user with roles."""
+    engine = _engine(ctx)
+    view = engine.add_user(username, display_name or username, list(roles), password=password)
+    click.echo(f"added {view.username} with roles: {', '.join(view.roles) or '(none)'}")
+    if token:
+        click.echo(f"API token (shown once): {engine.create_token(username, 'cli')}")
+
+
+@user.command("list")
+@click.pass_context
+def user_list(ctx: click.Context) -> None:
+    """List users and their roles."""
+    for view in _engine(ctx).list_users():
+        click.echo(f"{view.username}\t{view.display_name}\t{', '.join(view.roles)}")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def export(ctx: click.Context, directory: Path) -> None:
+    """Write the latest published version of every pathway to DIRECTORY/<key>/."""
+    written = _engine(ctx).export_pathways(directory)
+    click.echo(f"wrote {len(written)} file(s) to {directory}")
+
+
+@main.command()
+@click.argument("case_id", type=int, required=False)
+@click.pass_context
+def verify(ctx: click.Context, case_id: int | None) -> None:
+    """Verify the audit hash chain of one case (or of every case and pathway); exit 1 if broken."""
+    engine = _engine(ctx)
+    results = [engine.verify_case(case_id)] if case_id is not None else engine.verify_all()
+    broken = [r for r in results if not r.ok]
+    for r in results:
+        if r.ok:
+            click.echo(f"{r.chain}: {r.events} event(s), chain intact")
+        else:
+            click.echo(f"{r.chain}: BROKEN at event {r.first_bad_seq}: {r.reason}")
+    if broken or not results:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(obj={})
