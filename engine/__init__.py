@@ -12,18 +12,19 @@ from .errors import (AuthenticationError, CaseClosedError, CaseNotFoundError, Co
                      UserNotFoundError, WorkflowRunError)
 from .facade import DATABASE_URL_SETTING, Engine
 from .queries import MAX_PER_PAGE, InboxFilter
+from .scenarios import Coverage, ScenarioResult, run_scenarios
 from .validation import check_paths
-from .views import (Actor, AuditEventView, CaseView, PublishResult, TaskView, TickResult, TimerView, UserView,
-                    VerifyResult, VersionView, WorkItemView, WorkPage)
+from .views import (Actor, AuditEventView, CaseView, PublishResult, TaskView, TickResult, TimerView, TraceView,
+                    UserView, VerifyResult, VersionView, WorkItemView, WorkPage)
 from .workdays import add_working_days, is_working_day, working_days_between
 
 __all__ = [
     "Actor", "AuditEventView", "AuthenticationError", "Bundle", "CaseClosedError", "CaseNotFoundError", "CaseView",
-    "Clock", "ConfigurationError", "ConflictError", "DATABASE_URL_SETTING", "Engine", "ExpressionError",
+    "Clock", "ConfigurationError", "Coverage", "ConflictError", "DATABASE_URL_SETTING", "Engine", "ExpressionError",
     "ExpressionSizeError", "ExpressionTimeoutError", "FixedClock", "FormValidationError", "InboxFilter", "MAX_PER_PAGE", "Manifest",
     "NotFoundError", "OffsetClock", "PathwayInvalidError", "PathwayNotFoundError", "PathwaysError",
-    "PermissionDeniedError", "Problem", "PublishResult", "SandboxViolationError", "StaleCaseError", "SystemClock",
-    "TaskNotFoundError", "TaskNotReadyError", "TaskView", "TickResult", "TimerView", "UserNotFoundError", "UserView",
+    "PermissionDeniedError", "Problem", "PublishResult", "ScenarioResult", "run_scenarios", "SandboxViolationError", "StaleCaseError", "SystemClock",
+    "TaskNotFoundError", "TaskNotReadyError", "TaskView", "TickResult", "TimerView", "TraceView", "UserNotFoundError", "UserView",
     "VerifyResult", "VersionView", "WorkItemView", "WorkPage", "WorkflowRunError", "add_working_days",
     "check_paths", "is_working_day", "parse_manifest", "read_folder", "working_days_between",
 ]

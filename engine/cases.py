@@ -50,7 +50,7 @@ def start_case(rt: Runtime, pathway_key: str, data: dict, actor: Actor, *, sandb
         start_event = next((t for t in spec.task_specs.values() if type(t).__name__ == "StartEvent"), None)
         if start_event is not None:
             _require_role(actor, start_event.lane or "", f"starting {pathway.name}")
-        data = _start_data(session, version.id, start_event, data)
+        data = _start_data(session, rt, version.id, start_event, data)
 
         now = rt.now()
         case = Case(pathway_id=pathway.id, version_id=version.id, status="active", sandbox=sandbox_case,
@@ -67,7 +67,7 @@ def start_case(rt: Runtime, pathway_key: str, data: dict, actor: Actor, *, sandb
         live = LiveCase(workflow, 0, set(), 0)
         since = store.started_clock()
         stepping.advance(workflow, clock)
-        _persist(session, rt, case, live, since, actor, clock, version_title=_title_expression(session, version.id))
+        _persist(session, rt, case, live, since, actor, clock, version_title=_title_expression(session, rt, version.id))
         audit.append(session, chain=_chain(case.id), case_id=case.id, at=now, actor_id=actor.user_id,
                      actor_name=actor.username, action="case_started",
                      summary=f"started {pathway.name} (version {version.number})", after=data)
@@ -127,7 +127,7 @@ def _complete(session, rt: Runtime, case: Case, live: LiveCase, task_id: str, da
         raise PermissionDeniedError(f"{actor.username} recorded the decision ({separate}) and so cannot also "
                                     "sign it off: another person must (four-eyes rule)")
     form_name = props.get("formJsonSchemaFilename")
-    schema = versions.file_text(session, case.version_id, form_name) if form_name else None
+    schema = versions.file_text(session, case.version_id, form_name, rt) if form_name else None
     clean = validate_submission(schema, data) if schema is not None else _plain(data)
     before = {k: task.data.get(k) for k in clean}
     actor_field = props.get("actorField")
@@ -145,7 +145,7 @@ def _complete(session, rt: Runtime, case: Case, live: LiveCase, task_id: str, da
     stepping.advance(workflow, clock)
     now = rt.now()
     version = store.claim_version(session, case, live.row_version, now)
-    _persist(session, rt, case, live, since, actor, clock, version_title=_title_expression(session, case.version_id))
+    _persist(session, rt, case, live, since, actor, clock, version_title=_title_expression(session, rt, case.version_id))
     audit.append(session, chain=_chain(case.id), case_id=case.id, at=now, actor_id=actor.user_id,
                  actor_name=actor.username, action="task_completed", element_id=spec.bpmn_id, task_id=task_id,
                  summary=f"completed '{spec.bpmn_name or spec.bpmn_id}'", before=before, after=clean)
@@ -170,16 +170,16 @@ def _plain(data) -> dict:
     return dict(data)
 
 
-def _start_data(session, version_id: int, start_event, data) -> dict:
+def _start_data(session, rt: Runtime, version_id: int, start_event, data) -> dict:
     form = stepping.properties(start_event).get("formJsonSchemaFilename") if start_event is not None else None
-    schema = versions.file_text(session, version_id, form) if form else None
+    schema = versions.file_text(session, version_id, form, rt) if form else None
     return validate_submission(schema, data if data is not None else {}) if schema else _plain(data or {})
 
 
-def _title_expression(session, version_id: int) -> str | None:
+def _title_expression(session, rt: Runtime, version_id: int) -> str | None:
     from .bundles import parse_manifest
 
-    text = versions.file_text(session, version_id, "pathway.yaml")
+    text = versions.file_text(session, version_id, "pathway.yaml", rt)
     return parse_manifest(text.encode()).title if text else None
 
 

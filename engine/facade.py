@@ -13,7 +13,8 @@ from .bundles import Bundle, read_folder
 from .db import Database, redact
 from .queries import InboxFilter
 from .runtime import Runtime
-from .views import (Actor, AuditEventView, CaseView, PublishResult, TickResult, UserView, VerifyResult, WorkPage)
+from .views import (Actor, AuditEventView, CaseView, PublishResult, TickResult, TraceView, UserView, VerifyResult,
+                    WorkPage)
 
 DATABASE_URL_SETTING = "PATHWAYS_DATABASE_URL"
 
@@ -49,11 +50,13 @@ class Engine:
 
     # -- pathways -----------------------------------------------------------------------------------
     def load_pathways(self, processes_dir: Path, forms_dir: Path, actor: Actor | None = None) -> list[PublishResult]:
-        """Publish every pathway under ``processes_dir`` (unchanged ones make no new version).
+        """Publish every pathway under ``processes_dir``, all or nothing, in one transaction.
+
+        Unchanged pathways make no new version.
 
         Raises:
-            ConfigurationError: no ``roles.yaml``.
-            PathwayInvalidError: some pathway is invalid (the valid ones are still published).
+            ConfigurationError: no ``roles.yaml``, or a malformed one.
+            PathwayInvalidError: the problems of every invalid pathway; nothing is published.
         """
         return publishing.load_folder(self._rt, Path(processes_dir), Path(forms_dir), actor or Actor.system())
 
@@ -114,6 +117,13 @@ class Engine:
                       expected_version: int | None = None) -> int:
         """Complete a task; return the case's new version. See :func:`engine.cases.complete_task`."""
         return cases.complete_task(self._rt, case_id, task_id, data, actor, expected_version=expected_version)
+
+    def case_trace(self, case_id: int, actor: Actor) -> TraceView:
+        """Elements completed in order, active and waiting elements, sequence flows taken.
+
+        Raises: CaseNotFoundError, PermissionDeniedError.
+        """
+        return queries.case_trace(self._rt, case_id, actor)
 
     def claim_task(self, case_id: int, task_id: str, actor: Actor) -> None:
         cases.claim_task(self._rt, case_id, task_id, actor)

@@ -118,7 +118,7 @@ def case_view(rt: Runtime, case_id: int, actor: Actor, *, check: bool = True) ->
         spec, subs = store.version_spec(session, rt, case.version_id)
         items = session.scalars(sa.select(WorkItem).where(WorkItem.case_id == case.id).order_by(WorkItem.id)).all()
         names = _usernames(session, {i.assignee_id for i in items})
-        tasks = tuple(_task_view(session, case, item, spec, subs, names) for item in items)
+        tasks = tuple(_task_view(session, rt, case, item, spec, subs, names) for item in items)
         timers = tuple(TimerView(t.element_id, t.name, t.due_at) for t in session.scalars(
             sa.select(Timer).where(Timer.case_id == case.id).order_by(Timer.due_at)))
         return CaseView(id=case.id, reference=case.reference or "", title=case.title, pathway_key=key,
@@ -128,13 +128,13 @@ def case_view(rt: Runtime, case_id: int, actor: Actor, *, check: bool = True) ->
                         clock_now=rt.case_clock(case.clock_offset_seconds, case.clock_frozen_at).now())
 
 
-def _task_view(session, case: Case, item: WorkItem, spec, subs, names) -> TaskView:
+def _task_view(session, rt: Runtime, case: Case, item: WorkItem, spec, subs, names) -> TaskView:
     task_spec = next((s.task_specs[item.element_id] for s in [spec, *subs.values()]
                       if s is not None and item.element_id in s.task_specs), None)
     props = properties(task_spec) if task_spec is not None else {}
     form_name, ui_name = props.get("formJsonSchemaFilename"), props.get("formUiSchemaFilename")
-    form_text = versions.file_text(session, case.version_id, form_name) if form_name else None
-    ui_text = versions.file_text(session, case.version_id, ui_name) if ui_name else None
+    form_text = versions.file_text(session, case.version_id, form_name, rt) if form_name else None
+    ui_text = versions.file_text(session, case.version_id, ui_name, rt) if ui_name else None
     return TaskView(id=item.task_id, element_id=item.element_id, title=item.title, role=item.role,
                     form_name=form_name, form_schema=json.loads(form_text) if form_text else None,
                     ui_schema=json.loads(ui_text) if ui_text else None,
@@ -168,3 +168,23 @@ def verify(rt: Runtime, chain: str) -> VerifyResult:
 def all_chains(rt: Runtime) -> list[str]:
     with rt.db.reading() as session:
         return list(session.scalars(sa.select(AuditEvent.chain).distinct().order_by(AuditEvent.chain)))
+
+
+def case_trace(rt: Runtime, case_id: int, actor: Actor):
+    """Elements completed (in order), active and waiting, and the flows taken.
+
+    Raises: CaseNotFoundError, PermissionDeniedError.
+    """
+    from . import trace
+
+    with rt.db.reading() as session:
+        case = session.get(Case, case_id) if isinstance(case_id, int) and 0 < case_id < 2**31 else None
+        if case is None:
+            raise CaseNotFoundError(f"there is no case {case_id}")
+        if not can_read(session, actor, case):
+            raise PermissionDeniedError(f"{actor.username} holds no role of this case's pathway")
+        live = store.load(session, rt, case)  # taken out of the live cache while we read it
+        try:
+            return trace.trace(live.workflow, versions.files(session, case.version_id))
+        finally:
+            rt.keep_live(case.id, live)

@@ -69,6 +69,7 @@ class Runtime:
         self.clock = clock
         self.expression_time_limit = expression_time_limit
         self._specs = _LRU(64)
+        self._files = _LRU(1024)
         self._live = _LRU(workflow_cache_size)
 
     # -- clocks ---------------------------------------------------------------------------------
@@ -91,6 +92,15 @@ class Runtime:
             cached = codec.spec_from_json(spec_json_loader())
             self._specs.put(version_id, cached)
         return cached
+
+    def version_file(self, version_id: int, name: str, loader) -> str | None:
+        """A version's file by name (forms, manifest), read once: published versions never change."""
+        key = (version_id, name)
+        cached = self._files.get(key)
+        if cached is None:
+            cached = (loader(),)
+            self._files.put(key, cached)
+        return cached[0]
 
     def script_engine(self):
         return make_script_engine(time_limit=self.expression_time_limit)

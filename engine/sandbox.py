@@ -6,23 +6,24 @@ SpiffWorkflow's own engine runs them with plain ``eval``/``exec`` and full built
 RestrictedPython's ``safe_globals`` with plain ``eval`` can still be escaped through
 ``().__class__.__base__.__subclasses__()`` (see the SpiffWorkflow findings, section 6). So:
 
-1. **Compile restricted.** Code is compiled with RestrictedPython's ``compile_restricted_eval`` /
-   ``compile_restricted_exec`` under :class:`engine.sandbox_guards.PathwayPolicy`: no names or
+1. **Compile restricted** (:mod:`engine.sandbox_policy`). Code is compiled with RestrictedPython's
+   ``compile_restricted_eval`` / ``compile_restricted_exec`` under ``PathwayPolicy``: no names or
    attributes starting with ``_``, no frame/code/generator internals, no imports, no ``try``,
    ``with``, classes or decorators, no ``eval``/``open``/``getattr``... Attribute and item access,
-   iteration, unpacking and ``*``, ``**``, ``<<``, ``+``, ``%`` and f-string fields are rewritten
-   into calls of guards. Compiled code is cached by ``(source, mode)`` (bounded LRU).
-2. **Nothing to import, little to call.** The code's ``__builtins__`` is
-   :data:`engine.sandbox_helpers.BUILTINS`: the date helpers, bounded versions of a few builtins,
-   and stubs that explain why ``type``, ``input`` and the like are withheld.
-3. **Time.** Each run has a wall-clock limit (:data:`DEFAULT_TIME_LIMIT`, or ``time_limit=``),
-   enforced by a ``sys.settrace`` tracer on the current thread that only watches frames of
-   sandboxed code (:func:`engine.sandbox_guards.time_limit`).
-4. **Size.** The guards refuse to build values past the limits in
-   :mod:`engine.sandbox_guards` (``MAX_SIZE`` items and characters, ``MAX_INT_BITS``...) before
-   Python allocates them; the result of an expression and the variables a script leaves behind
-   are measured too.
-5. **Errors.** Refused code raises :class:`~engine.errors.SandboxViolationError`, a timeout
+   iteration, unpacking, most binary operators and f-string fields are rewritten into calls of
+   guards. Compiled code is cached by ``(source, mode)`` in a bounded LRU.
+2. **Nothing to import, little to call** (:mod:`engine.sandbox_helpers`). The code's
+   ``__builtins__`` are the date helpers, bounded versions of a few builtins, and stubs that
+   explain why ``type``, ``input`` and the like are withheld.
+3. **Time** (:mod:`engine.sandbox_limits`). Each run has a wall-clock limit
+   (:data:`DEFAULT_TIME_LIMIT`, or ``time_limit=``), enforced by a ``sys.settrace`` tracer on the
+   current thread that only watches frames of sandboxed code.
+4. **Size** (:mod:`engine.sandbox_guards`). The guards refuse to build values past the limits
+   before Python allocates them, and charge every copy to a per-run allocation budget; the
+   result of an expression and the variables a script leaves behind are measured too. All
+   limits are constants in :mod:`engine.sandbox_policy`.
+5. **Errors.** Refused code raises :class:`~engine.errors.SandboxViolationError` (a syntax error
+   too, with "syntax error on line N" in the message), a timeout
    :class:`~engine.errors.ExpressionTimeoutError`, an oversized value
    :class:`~engine.errors.ExpressionSizeError`; any other failure (``NameError``, ``TypeError``...)
    becomes an :class:`~engine.errors.ExpressionError` with a plain message, chained from it.
@@ -31,13 +32,14 @@ RestrictedPython's ``safe_globals`` with plain ``eval`` can still be escaped thr
 Task-data keys starting with ``_`` are invisible to sandboxed code (RestrictedPython refuses such
 names) and are never touched by a script.
 
-What this does not bound (see the project notes): C-level work on values built from many
-references to one large value, such as ``==`` or hashing; run case steps in a worker with a
-process-level timeout as a backstop.
+Not bounded: C-level work whose cost grows with values built from many references to one large
+value (``==``, ``in`` or hashing of such a list), and the memory a traced loop can fill within its
+time limit. Run case steps in a worker with a process-level timeout and memory limit as a backstop.
 """
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import reprlib
 import types
@@ -46,7 +48,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from RestrictedPython import compile_restricted_eval, compile_restricted_exec
-from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence
+from RestrictedPython.Guards import full_write_guard
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -54,6 +56,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from engine import sandbox_guards as g
 from engine.errors import ExpressionError, ExpressionSizeError, SandboxViolationError
 from engine.sandbox_helpers import BUILTINS, HELPERS, SAFE_BUILTINS
+from engine.sandbox_limits import check_value, limits
+from engine.sandbox_policy import FILENAME, LOOP_TICK, PathwayPolicy
 
 __all__ = ["DEFAULT_TIME_LIMIT", "HELPER_NAMES", "SandboxEnvironment", "SandboxScriptEngine", "check_source",
            "evaluate", "execute", "make_script_engine"]
@@ -68,14 +72,14 @@ _CACHED_SOURCE_LENGTH = 10_000  # longer sources are compiled every time rather 
 
 #: Every name the sandbox provides: the pathway helpers and the safe builtins. Case data shadows
 #: them; a script's own variable with one of these names is not written back to the case.
-HELPER_NAMES: frozenset[str] = frozenset(HELPERS) | frozenset(SAFE_BUILTINS) - {"None", "True", "False"}
+HELPER_NAMES: frozenset[str] = frozenset(HELPERS) | (frozenset(SAFE_BUILTINS) - {"None", "True", "False"})
 
 _GUARDS: dict[str, Any] = {
     "_getattr_": g.guarded_getattr,
     "_getitem_": g.guarded_getitem,
     "_getiter_": g.guarded_getiter,
-    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence,
+    "_iter_unpack_sequence_": g.iter_unpack_sequence,
+    "_unpack_sequence_": g.unpack_sequence,
     "_write_": full_write_guard,
     "_inplacevar_": g.inplacevar,
     "_apply_": g.apply,
@@ -84,8 +88,12 @@ _GUARDS: dict[str, Any] = {
     "_lshift_": g.guarded_lshift,
     "_add_": g.guarded_add,
     "_mod_": g.guarded_mod,
+    "_sub_": g.guarded_sub,
+    "_or_": g.guarded_or,
+    "_and_": g.guarded_and,
+    "_xor_": g.guarded_xor,
     "_format_": g.guarded_format,
-    g.LOOP_TICK: None,
+    LOOP_TICK: None,
 }
 _MODES = ("eval", "exec")
 _MAX_MESSAGE = 300
@@ -119,8 +127,8 @@ def _compile_uncached(source: str, mode: str) -> _Compiled:
         # Python warns about some code (``x is 1``, ``"\d"``); pathway code is judged by the policy.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            tree = ast.parse(text, g.FILENAME, mode)
-            result = compiler(tree, g.FILENAME, policy=g.PathwayPolicy)
+            tree = ast.parse(text, FILENAME, mode)
+            result = compiler(tree, FILENAME, policy=PathwayPolicy)
     except SyntaxError as exc:  # from ast.parse, or from compile() (``return`` outside a function)
         return _Compiled(None, (_syntax_message(exc),))
     except (RecursionError, MemoryError):
@@ -210,7 +218,7 @@ def _describe(exc: BaseException) -> str:
 def _sandbox_line(exc: BaseException) -> int | None:
     line, tb = None, exc.__traceback__
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename == g.FILENAME:
+        if tb.tb_frame.f_code.co_filename == FILENAME:
             line = tb.tb_lineno
         tb = tb.tb_next
     return line
@@ -218,7 +226,7 @@ def _sandbox_line(exc: BaseException) -> int | None:
 
 def _run(code: types.CodeType, names: dict[str, Any], time_limit: float, mode: str, source: str) -> Any:
     try:
-        with g.time_limit(time_limit):
+        with limits(time_limit):
             if mode == "eval":
                 return eval(code, names)  # noqa: S307 - restricted code, guarded namespace
             exec(code, names)  # noqa: S102 - restricted code, guarded namespace
@@ -243,24 +251,39 @@ def _storable(value: Any) -> bool:
     return not (callable(value) or isinstance(value, types.ModuleType) or hasattr(type(value), "__next__"))
 
 
+def _check_value(value: Any, what: str, source: str) -> None:
+    try:
+        check_value(value, what)
+    except ExpressionError as exc:
+        raise type(exc)(str(exc), expression=source) from None
+
+
 def _evaluate(source: str, data: Mapping[str, Any], extra: Mapping[str, Any] | None, time_limit: float | None) -> Any:
     limit = _limit(time_limit)
     code = _code(source, "eval")
     value = _run(code, _namespace(data, extra), limit, "eval", source)
-    if not _storable(value):
-        raise ExpressionError("the expression gave a function or an iterator, not a value", expression=source)
-    try:
-        g.check_size(value, "the result")
-    except ExpressionSizeError as exc:
-        raise ExpressionSizeError(str(exc), expression=source) from None
+    _check_value(value, "the result", source)
     return value
+
+
+def _copied(data: dict[str, Any]) -> dict[str, Any]:
+    # The script works on a copy, so that a script that fails half-way changes nothing.
+    try:
+        return copy.deepcopy(data)
+    except Exception:  # noqa: BLE001 - data that cannot be copied is used as it is
+        return dict(data)
+
+
+def _same(new: Any, old: Any) -> bool:
+    return new is old or (type(new) is type(old) and new == old)
 
 
 def _execute(source: str, data: dict[str, Any], extra: Mapping[str, Any] | None, time_limit: float | None) -> None:
     limit = _limit(time_limit)
     code = _code(source, "exec")
     before = {key: value for key, value in data.items() if _visible(key)}
-    names = _namespace(data, extra)
+    working = _copied(before)
+    names = _namespace(working, extra)
     _run(code, names, limit, "exec", source)
     extra_only = {key for key in (extra or {}) if key not in before}
     updates: dict[str, Any] = {}
@@ -268,18 +291,15 @@ def _execute(source: str, data: dict[str, Any], extra: Mapping[str, Any] | None,
     for key, value in names.items():
         if not _visible(key) or key in extra_only or (key in HELPER_NAMES and key not in before):
             continue
-        unchanged = key in before and before[key] is value
         if not _storable(value):
-            if key in before and not unchanged:
+            if key in before and value is not working[key]:
                 removals.append(key)  # the variable now holds a function: it is no longer data
             continue
-        if unchanged and not isinstance(value, (list, dict, set)):
-            continue  # immutable and untouched; lists and dicts may have been changed in place
-        try:
-            g.check_size(value, f"the variable {key!r}")
-        except ExpressionSizeError as exc:
-            raise ExpressionSizeError(str(exc), expression=source) from None
-        if not unchanged:
+        if key in before and value is working[key] and not isinstance(value, (list, dict, set)):
+            continue  # immutable and untouched
+        # Measured before comparing: comparing an oversized value could itself take long.
+        _check_value(value, f"the variable {key!r}", source)
+        if key not in before or not _same(value, before[key]):
             updates[key] = value
     for key in removals:
         data.pop(key, None)
@@ -310,10 +330,10 @@ def evaluate(source: str, names: dict | None = None, *, time_limit: float | None
 def execute(source: str, names: dict, *, time_limit: float | None = None) -> None:
     """Run a pathway script and write the variables it leaves behind back into ``names``.
 
-    New and changed variables are written back; variables it deleted are deleted. Functions,
-    modules, iterators, names starting with ``_`` and new variables named like a helper
-    (:data:`HELPER_NAMES`) are not written back. Lists and dicts in ``names`` that the script
-    changes in place stay changed even if it then fails, as with SpiffWorkflow's own engine.
+    The script runs on a deep copy of ``names``; only when it succeeds are new and changed
+    variables written back and deleted ones deleted, so a script that fails changes nothing.
+    Functions, modules, iterators, names starting with ``_`` and new variables named like a
+    helper (:data:`HELPER_NAMES`) are not written back.
 
     Args:
         source: The script.
@@ -423,6 +443,8 @@ class SandboxScriptEngine(PythonScriptEngine):
             return self.environment.execute(script, task.data, external_context or {})
         except ExpressionError as exc:
             raise _located(exc, task, script) from exc
+        except SpiffWorkflowException:
+            raise
         except Exception as exc:  # noqa: BLE001 - same contract as PythonScriptEngine.execute
             raise self.create_task_exec_exception(task, script, exc) from exc
 

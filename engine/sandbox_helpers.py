@@ -210,7 +210,7 @@ def duration(**parts: int | float) -> str:
     return "P" + date_part + (("T" + time_part) if time_part else "")
 
 
-#: The pathway helpers (section "helpers" of the sandbox's documentation).
+#: The pathway helpers, by the names expressions call them.
 HELPERS: dict[str, Any] = {
     "date": _dt.date, "datetime": _dt.datetime, "timedelta": _dt.timedelta,
     "today": today, "now": now, "parse_date": parse_date, "parse_datetime": parse_datetime, "iso": iso,
@@ -223,10 +223,10 @@ HELPERS: dict[str, Any] = {
 SAFE_BUILTINS: dict[str, Any] = {
     "len": len, "min": g.safe_min, "max": g.safe_max, "sum": g.safe_sum, "any": any, "all": all,
     "sorted": g.safe_sorted, "reversed": reversed, "abs": abs, "round": g.safe_round, "divmod": divmod,
-    "int": int, "float": float, "str": g.GuardedStr, "repr": g.safe_repr, "bool": bool, "list": list,
-    "dict": dict, "tuple": tuple, "set": set, "frozenset": frozenset, "enumerate": enumerate, "zip": zip,
-    "isinstance": isinstance, "range": g.safe_range, "iter": g.safe_iter, "next": next, "chr": chr,
-    "ord": ord, "None": None, "True": True, "False": False,
+    "int": int, "float": float, "bool": bool, "repr": g.safe_repr, "isinstance": isinstance,
+    "enumerate": enumerate, "zip": zip, "range": g.safe_range, "iter": g.safe_iter, "next": next,
+    "chr": chr, "ord": ord, "None": None, "True": True, "False": False,
+    **{kind.__name__: g.guarded_type(kind) for kind in (str, list, dict, tuple, set, frozenset)},
 }
 
 #: Builtins withheld at run time with an explanation (names data may still use as fields).

@@ -56,7 +56,7 @@ def fire_case(rt: Runtime, case_id: int) -> int:
             now = rt.now()
             store.claim_version(session, case, live.row_version, now)
             cases._persist(session, rt, case, live, since, TIMER_ACTOR, clock,
-                           version_title=cases._title_expression(session, case.version_id))
+                           version_title=cases._title_expression(session, rt, case.version_id))
             cases._audit_changes(session, case, TIMER_ACTOR, now, live.changes)
             fired = sum(1 for _t, state in live.changes.fired if state == "COMPLETED")
         except BaseException:

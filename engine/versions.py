@@ -22,8 +22,13 @@ def latest_published(session: Session, key: str) -> tuple[Pathway, PathwayVersio
     return row[0], row[1]
 
 
-def file_text(session: Session, version_id: int, name: str) -> str | None:
-    """A version's file by exact path or by base name (how BPMN names forms), decoded."""
+def file_text(session: Session, version_id: int, name: str, rt=None) -> str | None:
+    """A version's file by exact path or by base name (how BPMN names forms), decoded.
+
+    With ``rt`` (the runtime) the answer is cached: published versions are immutable.
+    """
+    if rt is not None:
+        return rt.version_file(version_id, name, lambda: file_text(session, version_id, name))
     paths = session.scalars(sa.select(VersionFile.path).where(VersionFile.version_id == version_id)).all()
     match = next((p for p in paths if p == name), None) or next((p for p in paths if p.endswith("/" + name)), None)
     if match is None:

@@ -146,3 +146,14 @@ class TickResult:
     cases: int
     timers_fired: int
     errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TraceView:
+    """Where a case has been (element ids as in the BPMN)."""
+
+    completed: tuple[str, ...]    # in completion order; loops repeat elements
+    active: tuple[str, ...]       # ready or started
+    waiting: tuple[str, ...]      # timers and messages being waited for
+    flows_taken: tuple[str, ...]  # sequence flow ids, each once, in first-taken order
+    ended: tuple[str, ...]        # end events reached

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from engine import (DATABASE_URL_SETTING, Engine, FormValidationError, PathwayInvalidError, PathwaysError,
-                    check_paths)
+                    check_paths, run_scenarios)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "pathways-demo"
@@ -105,6 +105,35 @@ def check(paths: tuple[str, ...]) -> None:
         click.echo(f"{len(problems)} problem(s)", err=True)
         raise SystemExit(1)
     click.echo("no problems found", err=True)
+
+
+@main.group()
+def scenario() -> None:
+    """Run pathway scenarios."""
+
+
+@scenario.command("run")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--coverage", "show_coverage", is_flag=True, help="Print the share of sequence flows exercised.")
+@click.option("--processes", type=click.Path(file_okay=False, path_type=Path), default=ROOT / "processes",
+              show_default=True, help="Folder of pathways to load.")
+@click.option("--forms", type=click.Path(file_okay=False, path_type=Path), default=ROOT / "forms",
+              show_default=True, help="Folder of JSON Schema forms.")
+def scenario_run(paths: tuple[Path, ...], show_coverage: bool, processes: Path, forms: Path) -> None:
+    """Run scenarios (files or folders; default: every pathway's scenarios/) on a throwaway database
+    with a simulated clock. Exits 1 if any fails."""
+    results, cover = run_scenarios(list(paths) or [processes], processes, forms)
+    for r in results:
+        click.echo(f"{'PASS' if r.passed else 'FAIL'} {r.file}: {r.name}" + ("" if r.passed else f"\n     {r.message}"))
+    failed = [r for r in results if not r.passed]
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if show_coverage:
+        for c in cover:
+            click.echo(f"coverage {c.pathway}: {c.covered}/{c.total} sequence flows ({c.percent:.0f}%)")
+            if c.missing:
+                click.echo(f"     not taken: {', '.join(c.missing)}")
+    if failed or not results:
+        raise SystemExit(1)
 
 
 @main.command()
