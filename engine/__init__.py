@@ -14,14 +14,14 @@ from .facade import DATABASE_URL_SETTING, Engine
 from .queries import MAX_PER_PAGE, InboxFilter
 from .scenarios import Coverage, ScenarioResult, run_scenarios
 from .validation import check_paths
-from .views import (Actor, AuditEventView, CaseView, PublishResult, TaskView, TickResult, TimerView, TraceView,
+from .views import (Actor, AuditEventView, CaseView, LinkView, PublishResult, TaskView, TickResult, TimerView, TraceView,
                     UserView, VerifyResult, VersionView, WorkItemView, WorkPage)
 from .workdays import add_working_days, is_working_day, working_days_between
 
 __all__ = [
     "Actor", "AuditEventView", "AuthenticationError", "Bundle", "CaseClosedError", "CaseNotFoundError", "CaseView",
     "Clock", "ConfigurationError", "Coverage", "ConflictError", "DATABASE_URL_SETTING", "Engine", "ExpressionError",
-    "ExpressionSizeError", "ExpressionTimeoutError", "FixedClock", "FormValidationError", "InboxFilter", "MAX_PER_PAGE", "Manifest",
+    "ExpressionSizeError", "ExpressionTimeoutError", "FixedClock", "FormValidationError", "InboxFilter", "LinkView", "MAX_PER_PAGE", "Manifest",
     "NotFoundError", "OffsetClock", "PathwayInvalidError", "PathwayNotFoundError", "PathwaysError",
     "PermissionDeniedError", "Problem", "PublishResult", "ScenarioResult", "run_scenarios", "SandboxViolationError", "StaleCaseError", "SystemClock",
     "TaskNotFoundError", "TaskNotReadyError", "TaskView", "TickResult", "TimerView", "TraceView", "UserNotFoundError", "UserView",

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from . import audit, sandbox, stepping, store, versions
+from . import audit, messages, sandbox, stepping, store, versions
 from .errors import (CaseClosedError, ConflictError, ExpressionError, FormValidationError, PermissionDeniedError,
                      StaleCaseError, TaskNotFoundError, TaskNotReadyError, UserNotFoundError)
 from .forms import validate_submission
@@ -44,37 +44,61 @@ def start_case(rt: Runtime, pathway_key: str, data: dict, actor: Actor, *, sandb
     """
     with rt.db.transaction() as session:
         pathway, version = versions.latest_published(session, pathway_key)
-        spec, subs = store.version_spec(session, rt, version.id)
-        workflow = BpmnWorkflow(spec, subs, script_engine=rt.script_engine())
-        start = workflow.get_next_task(state=TaskState.READY)
-        start_event = next((t for t in spec.task_specs.values() if type(t).__name__ == "StartEvent"), None)
-        if start_event is not None:
-            _require_role(actor, start_event.lane or "", f"starting {pathway.name}")
-        data = _start_data(session, rt, version.id, start_event, data)
-
-        now = rt.now()
-        case = Case(pathway_id=pathway.id, version_id=version.id, status="active", sandbox=sandbox_case,
-                    serializer_version="", state_json="{}", created_at=now, created_by_id=actor.user_id,
-                    updated_at=now, title="")
-        session.add(case)
-        session.flush()
-        case.reference = f"{'TR' if sandbox_case else 'PW'}-{case.id:06d}"
-        clock = rt.case_clock(0, None)
-        start.data.update(data)
-        start.data["settings"] = json.loads(version.settings_json)
-        start.data["case"] = {"reference": case.reference, "pathway": pathway.key, "version": version.number,
-                              "started_at": clock.now().isoformat(), "started_by": actor.username}
-        live = LiveCase(workflow, 0, set(), 0)
-        since = store.started_clock()
-        stepping.advance(workflow, clock)
-        _persist(session, rt, case, live, since, actor, clock, version_title=_title_expression(session, rt, version.id))
-        audit.append(session, chain=_chain(case.id), case_id=case.id, at=now, actor_id=actor.user_id,
-                     actor_name=actor.username, action="case_started",
-                     summary=f"started {pathway.name} (version {version.number})", after=data)
-        _audit_changes(session, case, actor, now, live.changes)
-        case_id = case.id
-    rt.keep_live(case_id, live)
+        touched: dict[int, LiveCase] = {}
+        case_id = start_in(session, rt, pathway, version, data, actor, sandbox_case=sandbox_case,
+                           check_role=True, touched=touched)
+    _keep(rt, touched)
     return case_id
+
+
+def start_in(session, rt: Runtime, pathway, version, data, actor: Actor, *, sandbox_case: bool, check_role: bool,
+             touched: dict, linked_from: Case | None = None, message: str = "", depth: int = 0) -> int:
+    """Start a case inside the caller's transaction (a person starting it, or another case's message).
+
+    Raises: as :func:`start_case`.
+    """
+    spec, subs = store.version_spec(session, rt, version.id)
+    workflow = BpmnWorkflow(spec, subs, script_engine=rt.script_engine())
+    start = workflow.get_next_task(state=TaskState.READY)
+    start_event = next((t for t in spec.task_specs.values() if type(t).__name__ == "StartEvent"), None)
+    if check_role and start_event is not None:
+        _require_role(actor, start_event.lane or "", f"starting {pathway.name}")
+    data = _start_data(session, rt, version.id, start_event, data)
+
+    now = rt.now()
+    case = Case(pathway_id=pathway.id, version_id=version.id, status="active", sandbox=sandbox_case,
+                serializer_version="", state_json="{}", created_at=now, created_by_id=actor.user_id,
+                updated_at=now, title="")
+    session.add(case)
+    session.flush()
+    case.reference = f"{'TR' if sandbox_case else 'PW'}-{case.id:06d}"
+    clock = rt.case_clock(0, None)
+    start.data.update(data)
+    start.data["settings"] = json.loads(version.settings_json)
+    start.data["case"] = {"reference": case.reference, "pathway": pathway.key, "version": version.number,
+                          "started_at": clock.now().isoformat(), "started_by": actor.username,
+                          "raised_by": linked_from.reference if linked_from is not None else None}
+    live = LiveCase(workflow, 0, set(), 0)
+    since = store.started_clock()
+    stepping.advance(workflow, clock)
+    messages.release_message_start(workflow, clock)
+    _persist(session, rt, case, live, since, actor, clock, version_title=_title_expression(session, rt, version.id))
+    raised = f", raised by case {linked_from.reference} ({message})" if linked_from is not None else ""
+    audit.append(session, chain=_chain(case.id), case_id=case.id, at=now, actor_id=actor.user_id,
+                 actor_name=actor.username, action="case_started",
+                 summary=f"started {pathway.name} (version {version.number}){raised}", after=data)
+    _audit_changes(session, case, actor, now, live.changes)
+    touched[case.id] = live
+    if linked_from is not None:
+        messages.link(session, rt, linked_from, case, message, actor, now)
+    messages.route(session, rt, case, live, actor, touched, depth)
+    return case.id
+
+
+def _keep(rt: Runtime, touched: dict) -> None:
+    """After the commit: every case changed in the transaction goes back to the live cache."""
+    for case_id, live in touched.items():
+        rt.keep_live(case_id, live)
 
 
 def complete_task(rt: Runtime, case_id: int, task_id: str, data: dict, actor: Actor, *,
@@ -98,16 +122,19 @@ def complete_task(rt: Runtime, case_id: int, task_id: str, data: dict, actor: Ac
         if case.status != "active":
             raise CaseClosedError(f"case {case.reference} is {case.status}")
         live = store.load(session, rt, case)
+        touched: dict[int, LiveCase] = {case_id: live}
         try:
-            result = _complete(session, rt, case, live, task_id, data, actor)
+            result = _complete(session, rt, case, live, task_id, data, actor, touched)
         except BaseException:
-            rt.forget_live(case_id)  # the workflow object may be half-run: never reuse it
+            for touched_id in touched:
+                rt.forget_live(touched_id)  # workflow objects may be half-run: never reuse them
             raise
-    rt.keep_live(case_id, live)
+    _keep(rt, touched)
     return result
 
 
-def _complete(session, rt: Runtime, case: Case, live: LiveCase, task_id: str, data: dict, actor: Actor) -> int:
+def _complete(session, rt: Runtime, case: Case, live: LiveCase, task_id: str, data: dict, actor: Actor,
+              touched: dict) -> int:
     workflow = live.workflow
     task = _find_task(workflow, task_id)
     spec = task.task_spec
@@ -150,6 +177,7 @@ def _complete(session, rt: Runtime, case: Case, live: LiveCase, task_id: str, da
                  actor_name=actor.username, action="task_completed", element_id=spec.bpmn_id, task_id=task_id,
                  summary=f"completed '{spec.bpmn_name or spec.bpmn_id}'", before=before, after=clean)
     _audit_changes(session, case, actor, now, live.changes)
+    messages.route(session, rt, case, live, actor, touched, 0)
     return version
 
 
@@ -197,6 +225,8 @@ def _persist(session, rt: Runtime, case: Case, live: LiveCase, since: float, act
         case.status = "completed"
         case.closed_at = rt.now()
     case.data_json = json.dumps(data, default=str, sort_keys=True)
+    # Thrown messages leave the workflow before it is saved, so a reload never sends them twice.
+    live.outbox = list(live.outbox or []) + workflow.get_events()
     store.save(session, case, live, since)
     live.row_version = case.row_version
     live.changes = stepping.sync_projections(session, case, workflow, case_clock=clock, now=rt.now(),

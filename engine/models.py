@@ -102,6 +102,8 @@ class PathwayVersion(Base):
     settings_json: Mapped[str] = mapped_column(sa.Text, default="{}")
     roles_json: Mapped[str] = mapped_column(sa.Text, default="[]")
     spec_json: Mapped[str] = mapped_column(sa.Text)
+    # The message that starts this pathway when another case throws it (a message start event).
+    start_message: Mapped[str | None] = mapped_column(sa.String(200), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -137,6 +139,18 @@ class Case(Base):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class CaseLink(Base):
+    """Case ``from_case_id`` started case ``to_case_id`` by throwing ``message`` (e.g. a step up)."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (sa.Index("ix_case_links_to", "to_case_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    to_case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    message: Mapped[str] = mapped_column(sa.String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class CaseTask(Base):

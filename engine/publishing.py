@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 import yaml
 
-from . import audit, codec, versions
+from . import audit, codec, messages, versions
 from .bundles import Bundle, discover, read_folder
 from .errors import ConfigurationError, PathwayInvalidError, Problem
 from .models import Pathway, PathwayVersion, Role, VersionFile
@@ -99,7 +99,7 @@ def _publish_in(session, rt: Runtime, bundle: Bundle, specs: tuple, actor: Actor
         pathway_id=pathway.id, number=number, status="published", content_hash=content_hash,
         process_id=bundle.manifest.process_id, name=bundle.manifest.name,
         settings_json=json.dumps(bundle.manifest.settings), roles_json=json.dumps(_lane_roles(spec, subs)),
-        spec_json=codec.spec_to_json(spec, subs), created_at=now, created_by_id=actor.user_id,
+        spec_json=codec.spec_to_json(spec, subs), start_message=messages.start_message(spec), created_at=now, created_by_id=actor.user_id,
         published_at=now, published_by_id=actor.user_id)
     session.add(version)
     session.flush()

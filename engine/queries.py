@@ -10,13 +10,15 @@ import json
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from . import audit, store, versions
 from .errors import CaseNotFoundError, PermissionDeniedError
-from .models import AuditEvent, Case, Pathway, PathwayVersion, Timer, User, WorkItem
+from .models import AuditEvent, Case, CaseLink, Pathway, PathwayVersion, Timer, User, WorkItem
 from .runtime import Runtime
 from .stepping import properties
-from .views import Actor, AuditEventView, CaseView, TaskView, TimerView, VerifyResult, WorkItemView, WorkPage
+from .views import (Actor, AuditEventView, CaseView, LinkView, TaskView, TimerView, VerifyResult, WorkItemView,
+                    WorkPage)
 
 MAX_PER_PAGE = 200  # a page larger than this is cut to it (exported as engine.MAX_PER_PAGE)
 
@@ -125,7 +127,23 @@ def case_view(rt: Runtime, case_id: int, actor: Actor, *, check: bool = True) ->
                         version_number=version.number, version_id=version.id, status=case.status,
                         row_version=case.row_version, sandbox=case.sandbox, data=json.loads(case.data_json),
                         ready_tasks=tasks, timers=timers, created_at=case.created_at, updated_at=case.updated_at,
-                        clock_now=rt.case_clock(case.clock_offset_seconds, case.clock_frozen_at).now())
+                        clock_now=rt.case_clock(case.clock_offset_seconds, case.clock_frozen_at).now(),
+                        links=_links(session, case.id))
+
+
+def _links(session, case_id: int) -> tuple[LinkView, ...]:
+    other = aliased(Case)
+    rows = session.execute(
+        sa.select(CaseLink, other.reference, Pathway.key)
+        .join(other, other.id == sa.case((CaseLink.from_case_id == case_id, CaseLink.to_case_id),
+                                         else_=CaseLink.from_case_id))
+        .join(Pathway, Pathway.id == other.pathway_id)
+        .where(sa.or_(CaseLink.from_case_id == case_id, CaseLink.to_case_id == case_id))
+        .order_by(CaseLink.id)).all()
+    return tuple(LinkView(case_id=link.to_case_id if link.from_case_id == case_id else link.from_case_id,
+                          reference=reference or "", pathway_key=key,
+                          direction="raised" if link.from_case_id == case_id else "raised_by", message=link.message)
+                 for link, reference, key in rows)
 
 
 def _task_view(session, rt: Runtime, case: Case, item: WorkItem, spec, subs, names) -> TaskView:

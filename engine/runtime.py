@@ -31,6 +31,7 @@ class LiveCase:
     known_ids: set[str]
     seq: int  # the case's task_seq at load
     changes: object = None  # what the last step did to the projections (for the audit trail)
+    outbox: list | None = None  # messages thrown by the last step, to route after saving
 
 
 class _LRU:

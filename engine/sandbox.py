@@ -38,16 +38,11 @@ time limit. Run case steps in a worker with a process-level timeout and memory l
 """
 from __future__ import annotations
 
-import ast
 import copy
-import functools
 import reprlib
 import types
-import warnings
-from dataclasses import dataclass
 from typing import Any, Mapping
 
-from RestrictedPython import compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.Guards import full_write_guard
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
@@ -57,18 +52,13 @@ from engine import sandbox_guards as g
 from engine.errors import ExpressionError, ExpressionSizeError, SandboxViolationError
 from engine.sandbox_helpers import BUILTINS, HELPERS, SAFE_BUILTINS
 from engine.sandbox_limits import check_value, limits
-from engine.sandbox_policy import FILENAME, LOOP_TICK, PathwayPolicy
+from engine.sandbox_policy import FILENAME, LOOP_TICK, compile_source
 
 __all__ = ["DEFAULT_TIME_LIMIT", "HELPER_NAMES", "SandboxEnvironment", "SandboxScriptEngine", "check_source",
            "evaluate", "execute", "make_script_engine"]
 
 #: Seconds an expression or script may run unless the caller says otherwise.
 DEFAULT_TIME_LIMIT = 1.0
-#: How many compiled (source, mode) pairs are kept.
-COMPILE_CACHE_SIZE = 1024
-#: Longest source accepted, in characters; longer is refused before parsing.
-MAX_SOURCE_LENGTH = 100_000
-_CACHED_SOURCE_LENGTH = 10_000  # longer sources are compiled every time rather than pinned in the cache
 
 #: Every name the sandbox provides: the pathway helpers and the safe builtins. Case data shadows
 #: them; a script's own variable with one of these names is not written back to the case.
@@ -95,66 +85,14 @@ _GUARDS: dict[str, Any] = {
     "_format_": g.guarded_format,
     LOOP_TICK: None,
 }
-_MODES = ("eval", "exec")
 _MAX_MESSAGE = 300
 
 # ---------------------------------------------------------------------------------------------
 # Compiling
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    code: types.CodeType | None
-    errors: tuple[str, ...]
-
-
-def _syntax_message(exc: SyntaxError) -> str:
-    return f"syntax error on line {exc.lineno or 1}: {exc.msg}"
-
-
-def _compile_uncached(source: str, mode: str) -> _Compiled:
-    if len(source) > MAX_SOURCE_LENGTH:
-        return _Compiled(None, (f"the code is too long ({len(source):,} characters; the limit is "
-                                f"{MAX_SOURCE_LENGTH:,})",))
-    text = source
-    if mode == "eval":
-        # BPMN editors indent conditions inside the XML; keep the leading newlines so that line
-        # numbers in messages still match the source.
-        stripped = source.strip()
-        text = "\n" * source[:len(source) - len(source.lstrip())].count("\n") + stripped
-    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
-    try:
-        # Python warns about some code (``x is 1``, ``"\d"``); pathway code is judged by the policy.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text, FILENAME, mode)
-            result = compiler(tree, FILENAME, policy=PathwayPolicy)
-    except SyntaxError as exc:  # from ast.parse, or from compile() (``return`` outside a function)
-        return _Compiled(None, (_syntax_message(exc),))
-    except (RecursionError, MemoryError):
-        return _Compiled(None, ("the code is nested too deeply to compile",))
-    except ValueError as exc:  # e.g. a NUL character in the source
-        return _Compiled(None, (f"the code cannot be compiled: {exc}",))
-    if result.errors:
-        return _Compiled(None, tuple(result.errors))
-    return _Compiled(result.code, ())
-
-
-_compile_cached = functools.lru_cache(maxsize=COMPILE_CACHE_SIZE)(_compile_uncached)
-
-
-def _compile(source: str, mode: str) -> _Compiled:
-    if not isinstance(source, str):
-        raise TypeError(f"pathway code must be text, not {type(source).__name__}")
-    if mode not in _MODES:
-        raise ValueError(f"mode must be 'eval' or 'exec', not {mode!r}")
-    if len(source) > _CACHED_SOURCE_LENGTH:
-        return _compile_uncached(source, mode)
-    return _compile_cached(source, mode)
-
-
 def _code(source: str, mode: str) -> types.CodeType:
-    compiled = _compile(source, mode)
+    compiled = compile_source(source, mode)
     if compiled.code is None:
         raise SandboxViolationError("; ".join(compiled.errors), expression=source)
     return compiled.code
@@ -178,7 +116,7 @@ def check_source(source: str, mode: str) -> list[str]:
         ValueError: ``mode`` is not ``"eval"`` or ``"exec"``.
         TypeError: ``source`` is not a str.
     """
-    return list(_compile(source, mode).errors)
+    return list(compile_source(source, mode).errors)
 
 # ---------------------------------------------------------------------------------------------
 # Running
@@ -410,7 +348,7 @@ class SandboxScriptEngine(PythonScriptEngine):
         Raises:
             SyntaxError: it does not compile, or the policy refuses it.
         """
-        compiled = _compile(expression, "exec")
+        compiled = compile_source(expression, "exec")
         if compiled.code is None:
             raise SyntaxError("; ".join(compiled.errors))
 

@@ -1,7 +1,9 @@
-"""The sandbox's limits and its compile-time policy.
+"""The sandbox's limits, its compile-time policy and its compiler.
 
-Every limit of the pathway sandbox is a constant here, so there is one place to read or change
-them. :class:`PathwayPolicy` is the RestrictedPython policy that pathway code is compiled under:
+Every limit of the pathway sandbox is a constant here (the time limit is per call, see
+:data:`engine.sandbox.DEFAULT_TIME_LIMIT`), so there is one place to read or change them.
+
+:class:`PathwayPolicy` is the RestrictedPython policy that pathway code is compiled under:
 RestrictedPython's own rules (no names or attributes starting with ``_``, attribute and item
 access through guards...) plus ours:
 
@@ -12,13 +14,20 @@ access through guards...) plus ours:
 * ``*``, ``**``, ``<<``, ``+``, ``%``, ``-``, ``|``, ``&``, ``^`` become calls of the guards in
   :mod:`engine.sandbox_guards` (``_mul_(a, b)``...), every f-string field becomes
   ``_format_(value, conversion, spec)``, and every ``while`` body starts by reading ``_tick_``.
+
+:func:`compile_source` compiles with RestrictedPython's ``compile_restricted_eval`` /
+``compile_restricted_exec`` under this policy and caches the result by ``(source, mode)``.
 """
 from __future__ import annotations
 
 import ast
+import functools
 import re
+import types
+import warnings
+from dataclasses import dataclass
 
-from RestrictedPython import RestrictingNodeTransformer
+from RestrictedPython import RestrictingNodeTransformer, compile_restricted_eval, compile_restricted_exec
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES, copy_locations
 
 #: The file name given to sandboxed code; the tracer watches frames with this ``co_filename``.
@@ -210,3 +219,76 @@ class PathwayPolicy(RestrictingNodeTransformer):
         new = ast.FormattedValue(value=call, conversion=-1, format_spec=None)
         copy_locations(new, node)
         return new
+
+# ---------------------------------------------------------------------------------------------
+# Compiling
+
+#: How many compiled (source, mode) pairs are kept.
+COMPILE_CACHE_SIZE = 1024
+#: Longest source accepted, in characters; longer is refused before parsing.
+MAX_SOURCE_LENGTH = 100_000
+_CACHED_SOURCE_LENGTH = 10_000  # longer sources are compiled every time rather than pinned in the cache
+_MODES = ("eval", "exec")
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """The outcome of compiling: ``code``, or None and the ``errors``."""
+
+    code: types.CodeType | None
+    errors: tuple[str, ...]
+
+
+def _syntax_message(exc: SyntaxError) -> str:
+    return f"syntax error on line {exc.lineno or 1}: {exc.msg}"
+
+
+def _compile_uncached(source: str, mode: str) -> Compiled:
+    if len(source) > MAX_SOURCE_LENGTH:
+        return Compiled(None, (f"the code is too long ({len(source):,} characters; the limit is "
+                               f"{MAX_SOURCE_LENGTH:,})",))
+    text = source
+    if mode == "eval":
+        # BPMN editors indent conditions inside the XML; keep the leading newlines so that line
+        # numbers in messages still match the source.
+        stripped = source.strip()
+        text = "\n" * source[:len(source) - len(source.lstrip())].count("\n") + stripped
+    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+    try:
+        # Python warns about some code (``x is 1``, ``"\d"``); pathway code is judged by the policy.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, FILENAME, mode)
+            result = compiler(tree, FILENAME, policy=PathwayPolicy)
+    except SyntaxError as exc:  # from ast.parse, or from compile() (``return`` outside a function)
+        return Compiled(None, (_syntax_message(exc),))
+    except (RecursionError, MemoryError):
+        return Compiled(None, ("the code is nested too deeply to compile",))
+    except ValueError as exc:  # e.g. a NUL character in the source
+        return Compiled(None, (f"the code cannot be compiled: {exc}",))
+    if result.errors:
+        return Compiled(None, tuple(result.errors))
+    return Compiled(result.code, ())
+
+
+_compile_cached = functools.lru_cache(maxsize=COMPILE_CACHE_SIZE)(_compile_uncached)
+
+
+def compile_source(source: str, mode: str) -> Compiled:
+    """Compile ``source`` under :class:`PathwayPolicy`, through a bounded LRU cache.
+
+    Returns:
+        The code, or ``code=None`` and plain-English messages ("syntax error on line 2: ...",
+        "Line 1: ...") when it does not compile.
+
+    Raises:
+        TypeError: ``source`` is not a str.
+        ValueError: ``mode`` is not ``"eval"`` or ``"exec"``.
+    """
+    if not isinstance(source, str):
+        raise TypeError(f"pathway code must be text, not {type(source).__name__}")
+    if mode not in _MODES:
+        raise ValueError(f"mode must be 'eval' or 'exec', not {mode!r}")
+    if len(source) > _CACHED_SOURCE_LENGTH:
+        return _compile_uncached(source, mode)
+    return _compile_cached(source, mode)

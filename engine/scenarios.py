@@ -30,8 +30,11 @@ from pathlib import Path
 import yaml
 
 from . import errors as errors_module
+from .bundles import discover
 from .clock import FixedClock
 from .errors import PathwaysError
+from .publishing import load_roles_file
+from .views import Actor
 from .workdays import add_working_days
 
 DEFAULT_START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)  # a Monday, 09:00
@@ -88,7 +91,16 @@ class Runner:
         self.clock = FixedClock(DEFAULT_START)
         engine = Engine(f"sqlite:///{self.template}", clock=self.clock)
         engine.upgrade_database()
-        self.published = engine.load_pathways(processes_dir, forms_dir)
+        engine.sync_roles(load_roles_file(processes_dir / "roles.yaml"))
+        # Each pathway on its own: one invalid pathway fails its own scenarios, not everyone's.
+        self.load_errors: dict[str, str] = {}
+        for folder in discover(processes_dir):
+            key = pathway_key_for(folder / "pathway.yaml") or folder.name
+            try:
+                engine.publish_folder(folder, forms_dir, Actor.system())
+            except PathwaysError as exc:
+                problems = getattr(exc, "problems", None)
+                self.load_errors[key] = "; ".join(str(p) for p in problems[:5]) if problems else str(exc)
         for role in sorted(engine.known_roles()):
             for n in (1, 2):
                 engine.add_user(role_username(role, n), f"{role} {n}", [role])
@@ -110,6 +122,8 @@ class Runner:
             return ScenarioResult(str(path), path.stem, key, False, f"cannot read the scenario: {exc}")
         key = doc.get("pathway", key)
         name = str(doc.get("name") or path.stem)
+        if key in self.load_errors:
+            return ScenarioResult(str(path), name, key, False, f"the pathway did not load: {self.load_errors[key]}")
         self._count += 1
         db = self._tmp / f"run{self._count}.sqlite"
         shutil.copy(self.template, db)
@@ -183,8 +197,6 @@ class _Run:
 
     def _observer(self):
         # Reading for assertions is not an action of the scenario's users: a reader with every role.
-        from .views import Actor
-
         return Actor(None, "scenario", frozenset(self.engine.known_roles()))
 
     def _record(self, case_id: int) -> None:
@@ -323,16 +335,25 @@ def run_scenarios(paths: list[Path], processes_dir: Path, forms_dir: Path) -> tu
 
     Coverage is given for each pathway that has at least one scenario among those run.
 
+    A pathway that does not load fails its own scenarios with the reason; the others still run.
+
     Raises:
-        ConfigurationError, PathwayInvalidError: the pathways cannot be loaded.
+        ConfigurationError: no usable roles file.
     """
-    from .bundles import discover, read_folder
+    from .bundles import read_folder
 
     runner = Runner(processes_dir, forms_dir)
     try:
         results = [runner.run(p) for p in find_scenarios(paths)]
     finally:
         runner.close()
-    bundles = {b.manifest.key: b.files for b in (read_folder(f, forms_dir) for f in discover(processes_dir))}
     ran = {r.pathway for r in results}
-    return results, coverage(results, {k: v for k, v in bundles.items() if k in ran})
+    bundles = {}
+    for folder in discover(processes_dir):
+        try:
+            bundle = read_folder(folder, forms_dir)
+        except PathwaysError:
+            continue  # its scenarios already failed with the reason
+        if bundle.manifest.key in ran:
+            bundles[bundle.manifest.key] = bundle.files
+    return results, coverage(results, bundles)

@@ -14,7 +14,7 @@ import logging
 
 import sqlalchemy as sa
 
-from . import cases, stepping, store
+from . import cases, messages, stepping, store
 from .errors import ConflictError, PathwaysError
 from .models import Timer
 from .runtime import Runtime
@@ -49,6 +49,7 @@ def fire_case(rt: Runtime, case_id: int) -> int:
             session.execute(sa.delete(Timer).where(Timer.case_id == case_id))
             return 0
         live = store.load(session, rt, case)
+        touched = {case_id: live}
         try:
             clock = rt.case_clock(case.clock_offset_seconds, case.clock_frozen_at)
             since = store.started_clock()
@@ -59,10 +60,12 @@ def fire_case(rt: Runtime, case_id: int) -> int:
                            version_title=cases._title_expression(session, rt, case.version_id))
             cases._audit_changes(session, case, TIMER_ACTOR, now, live.changes)
             fired = sum(1 for _t, state in live.changes.fired if state == "COMPLETED")
+            messages.route(session, rt, case, live, TIMER_ACTOR, touched, 0)
         except BaseException:
-            rt.forget_live(case_id)
+            for touched_id in touched:
+                rt.forget_live(touched_id)
             raise
-    rt.keep_live(case_id, live)
+    cases._keep(rt, touched)
     return fired
 
 

@@ -69,6 +69,17 @@ class TaskView:
 
 
 @dataclass(frozen=True)
+class LinkView:
+    """Another case this one is linked to by a message (a step up, a referral raised...)."""
+
+    case_id: int
+    reference: str
+    pathway_key: str
+    direction: str  # "raised": this case started it; "raised_by": it started this case
+    message: str
+
+
+@dataclass(frozen=True)
 class CaseView:
     id: int
     reference: str
@@ -85,6 +96,7 @@ class CaseView:
     created_at: dt.datetime
     updated_at: dt.datetime
     clock_now: dt.datetime
+    links: tuple[LinkView, ...] = ()
 
 
 @dataclass(frozen=True)

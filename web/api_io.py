@@ -169,7 +169,9 @@ def case_json(case: CaseView) -> dict:
             "version": case.version_number, "status": case.status, "row_version": case.row_version,
             "sandbox": case.sandbox, "data": case.data, "ready_tasks": [task_json(t) for t in case.ready_tasks],
             "timers": [timer_json(t) for t in case.timers], "created_at": iso(case.created_at),
-            "updated_at": iso(case.updated_at)}
+            "updated_at": iso(case.updated_at),
+            "links": [{"case_id": link.case_id, "reference": link.reference, "pathway": link.pathway_key,
+                       "direction": link.direction, "message": link.message} for link in case.links]}
 
 
 def work_item_json(item: WorkItemView) -> dict:

@@ -11,6 +11,11 @@ from tests.integration.conftest import FORMS, PROCESSES, task_of
 pytestmark = pytest.mark.postgres
 
 
+def _mini(results):
+    [result] = [r for r in results if r.pathway_key == "mini"]
+    return result
+
+
 def _copy(tmp_path):
     target = tmp_path / "processes"
     shutil.copytree(PROCESSES, target)
@@ -18,7 +23,7 @@ def _copy(tmp_path):
 
 
 def test_unchanged_pathway_makes_no_new_version(engine):
-    [again] = engine.load_pathways(PROCESSES, FORMS)
+    again = _mini(engine.load_pathways(PROCESSES, FORMS))
     assert (again.created, again.version.number) == (False, 1)
 
 
@@ -27,7 +32,7 @@ def test_changed_pathway_is_a_new_version_and_running_cases_keep_theirs(engine, 
     folder = _copy(tmp_path)
     bpmn = folder / "mini" / "mini.bpmn"
     bpmn.write_text(bpmn.read_text().replace('name="Initial screening"', 'name="Screen the contact"'))
-    [result] = engine.load_pathways(folder, folder / "forms")
+    result = _mini(engine.load_pathways(folder, folder / "forms"))
     assert (result.created, result.version.number) == (True, 2)
     new = engine.start_case("mini", {"child_name": "New"}, actors["dsw1"])
     assert (old.version_number, new.version_number) == (1, 2)
@@ -43,7 +48,7 @@ def test_a_changed_form_is_a_new_version_too(engine, tmp_path):
     folder = _copy(tmp_path)
     form = folder / "forms" / "mini-note.schema.json"
     form.write_text(form.read_text().replace('"Note"', '"A note"'))
-    [result] = engine.load_pathways(folder, folder / "forms")
+    result = _mini(engine.load_pathways(folder, folder / "forms"))
     assert result.created and "forms/mini-note.schema.json" in result.version.files
 
 
@@ -55,7 +60,7 @@ def test_an_invalid_pathway_is_refused_with_its_problems(engine, tmp_path):
         engine.load_pathways(folder, folder / "forms")
     [problem] = err.value.problems
     assert problem.element_id == "f_eh" and problem.line and "mini.bpmn" in problem.file
-    [current] = engine.load_pathways(PROCESSES, FORMS)
+    current = _mini(engine.load_pathways(PROCESSES, FORMS))
     assert current.version.number == 1  # nothing was published
 
 
