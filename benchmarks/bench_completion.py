@@ -143,7 +143,8 @@ def run(engine, points: list[int], repeat: int, same_case: bool, profile: bool) 
             done += 1
         rows_at_n = common.scalar(engine, "SELECT COUNT(*) FROM case_tasks WHERE case_id = :c", c=main_case)
         js_at_n = full_json(engine, main_case)
-        sizes[n] = (rows_at_n, len(js_at_n))
+        at = done  # = n, except with --same-case when an earlier point's window already went past n
+        sizes[at] = (rows_at_n, len(js_at_n))
         targets = [main_case] * repeat if same_case else common.copy_cases(engine, [main_case], repeat, reference_prefix="BC-")
         mem, warm, cold = [], [], []
         for k, case_id in enumerate(targets):
@@ -159,14 +160,14 @@ def run(engine, points: list[int], repeat: int, same_case: bool, profile: bool) 
             warm.append(ms)
         if same_case:
             done += 2 * repeat
-        results.append((n, common.median(mem), common.median(warm), common.median(cold),
+        results.append((at, common.median(mem), common.median(warm), common.median(cold),
                         common.percentile(mem, 95), common.percentile(warm, 95), common.percentile(cold, 95)))
         if n in (points[0], points[-1]):
             # The main case is warm here (it was just driven); this completion moves it to N+1.
-            written[n] = bytes_written(engine, main_case, actor, 10_000 + n)
+            written[done] = bytes_written(engine, main_case, actor, 10_000 + n)
             done += 1
         if profile and n in (points[0], points[-1]):
-            print_profile(engine, main_case, actor, n)
+            print_profile(engine, main_case, actor, done)
             done += 2 * 20
 
     common.print_table(
@@ -198,8 +199,8 @@ def run(engine, points: list[int], repeat: int, same_case: bool, profile: bool) 
          "written bytes", "UPDATE rows sent", "case_tasks bytes sent", "all bytes sent", "statements"],
         [(n, w["rows"], w["changed"], w["inserted"], w["deleted"], w["task_bytes"], w["header_bytes"], w["total"],
           w["rewritten_rows"], w["sent_task_bytes"], w["sent_all_bytes"], w["statements"]) for n, w in written.items()])
-    a, b = written[points[0]], written[points[-1]]
-    print(f"  written bytes at {points[-1]} / at {points[0]}: {common.ratio(b['total'], a['total']):.2f}x "
+    (at_a, a), (at_b, b) = list(written.items())[0], list(written.items())[-1]
+    print(f"  written bytes at {at_b} / at {at_a}: {common.ratio(b['total'], a['total']):.2f}x "
           f"(does not grow with history: {common.yes_no(b['total'] <= 1.5 * a['total'])})")
     print("  (written = bodies of changed and inserted case_tasks rows + the case's state_json; 'sent' counts the "
           "text parameters of the statements, which also re-send unfinished tasks whose body did not change)")

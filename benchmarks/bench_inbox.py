@@ -11,8 +11,8 @@ other keys):
               and 40 days ahead (15% with no due date), 15% assigned to a holder of the role, sandbox
               items for sandbox cases (executemany of rows made in Python with a fixed seed)
 
-then ANALYZE. Measured, each over --calls calls (default 200): ``Engine.inbox`` for an actor with one
-role and one with three, first page and a deep page, with a pathway filter and a due_before filter, the
+then ANALYZE (VACUUM ANALYZE on PostgreSQL). Measured, each over --calls calls (default 200):
+``Engine.inbox`` for an actor with one role and one with three, first page and a deep page, with a pathway filter and a due_before filter, the
 "assigned to me" view, and ``Engine.work_counts``; the baseline is a trivial ``SELECT 1`` through the same
 engine (``engine.database.reading()``). The plans of the inbox statements are printed (captured from the
 engine as it runs them; EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL).

@@ -6,6 +6,7 @@ events are written together or not at all).
 """
 from __future__ import annotations
 
+import functools
 import json
 from uuid import UUID
 
@@ -205,10 +206,16 @@ def _start_data(session, rt: Runtime, version_id: int, start_event, data) -> dic
 
 
 def _title_expression(session, rt: Runtime, version_id: int) -> str | None:
+    text = versions.file_text(session, version_id, "pathway.yaml", rt)
+    return _manifest_title(text) if text else None
+
+
+@functools.lru_cache(maxsize=256)
+def _manifest_title(text: str) -> str | None:
+    # Keyed by the manifest's text, which a published version never changes: parse YAML once.
     from .bundles import parse_manifest
 
-    text = versions.file_text(session, version_id, "pathway.yaml", rt)
-    return parse_manifest(text.encode()).title if text else None
+    return parse_manifest(text.encode()).title
 
 
 def _persist(session, rt: Runtime, case: Case, live: LiveCase, since: float, actor: Actor, clock,

@@ -55,6 +55,9 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # 64 MB of page cache per connection (the default is 2 MB): inbox queries over large
+        # work-item tables otherwise keep re-reading index pages from disk.
+        cursor.execute("PRAGMA cache_size=-65536")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")

@@ -171,8 +171,9 @@ class WorkItem(Base):
     __tablename__ = "work_items"
     __table_args__ = (
         sa.UniqueConstraint("case_id", "task_id", name="uq_work_item_task"),
-        sa.Index("ix_work_items_inbox", "sandbox", "role", "due_at"),
-        sa.Index("ix_work_items_assignee", "assignee_id", "due_at"),
+        # The inbox's two halves, each served from an index alone: open work by role, and my work.
+        sa.Index("ix_work_items_open", "sandbox", "assignee_id", "role", "due_at", "id"),
+        sa.Index("ix_work_items_mine", "assignee_id", "sandbox", "due_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)

@@ -11,6 +11,7 @@ in processes/README.md ("Scenarios"); in short::
       - start: {as: dsw, data: {...}}                           # optional `case:` alias, `pathway:`
       - complete: {task: initial_screening, as: dsw, data: {...}}
       - complete: {task: sign_off, as: dsw, data: {...}, expect_error: PermissionDeniedError}
+      - use: {case: referral, linked_from: main, pathway: front_door}   # a case another case started
       - clock: {advance: PT2H1M}      # or {working_days: 3} or {to: <ISO>} or {next_timer: true}
       - assert: {ready: [...], path: [...], not_reached: [...], data: {...}, outcome: [...],
                  status: active, timers: [...]}
@@ -32,7 +33,7 @@ import yaml
 from . import errors as errors_module
 from .bundles import discover
 from .clock import FixedClock
-from .errors import PathwaysError
+from .errors import PathwaysError, TaskNotReadyError
 from .publishing import load_roles_file
 from .views import Actor
 from .workdays import add_working_days
@@ -139,7 +140,7 @@ class Runner:
                                           run.flows())
                 except PathwaysError as exc:
                     return ScenarioResult(str(path), name, key, False,
-                                          f"step {number} ({_label(step)}): {type(exc).__name__}: {exc}", run.flows())
+                                          f"step {number} ({_label(step)}): {_describe(exc)}", run.flows())
             return ScenarioResult(str(path), name, key, True, "", run.flows())
         finally:
             engine.dispose()
@@ -151,6 +152,13 @@ def _when(value) -> dt.datetime:
         return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
     parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def _describe(exc: PathwaysError) -> str:
+    fields = getattr(exc, "field_errors", None)
+    if fields:
+        return f"{type(exc).__name__}: " + "; ".join(f"{k or 'form'}: {', '.join(v)}" for k, v in fields.items())
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _label(step) -> str:
@@ -204,12 +212,12 @@ class _Run:
 
     def step(self, step) -> None:
         if not isinstance(step, dict) or len(step) != 1:
-            raise ScenarioFailure("each step is a mapping with one key: start, complete, clock or assert")
+            raise ScenarioFailure("each step is a mapping with one key: start, complete, use, clock or assert")
         kind, body = next(iter(step.items()))
         body = body or {}
         handler = getattr(self, f"_do_{kind}", None)
         if handler is None:
-            raise ScenarioFailure(f"unknown step {kind!r}: use start, complete, clock or assert")
+            raise ScenarioFailure(f"unknown step {kind!r}: use start, complete, use, clock or assert")
         expected = body.pop("expect_error", None) if isinstance(body, dict) else None
         message = body.pop("message", None) if isinstance(body, dict) else None
         if expected is None:
@@ -238,9 +246,20 @@ class _Run:
         view = self.engine.get_case(case_id, self._observer())
         matches = [t for t in view.ready_tasks if t.element_id == element]
         if not matches:
-            raise ScenarioFailure(f"{element!r} is not ready; ready: {sorted(t.element_id for t in view.ready_tasks)}")
+            # The engine's own error, so that a scenario can expect it (e.g. completing a task twice).
+            raise TaskNotReadyError(f"{element!r} is not ready; ready: {sorted(t.element_id for t in view.ready_tasks)}")
         self.engine.complete_task(case_id, matches[0].id, body.get("data") or {}, self._actor(body))
         self._record(case_id)
+
+    def _do_use(self, body: dict) -> None:
+        """Name a case another case started: ``use: {case: referral, linked_from: main, pathway: front_door}``."""
+        source = self._case({"case": body.get("linked_from", "main")})
+        links = [link for link in self.engine.get_case(source, self._observer()).links
+                 if link.direction == "raised" and link.pathway_key == body.get("pathway", link.pathway_key)]
+        if not links:
+            raise ScenarioFailure(f"case {body.get('linked_from', 'main')!r} has started no "
+                                  f"{body.get('pathway', '')} case".replace("  ", " "))
+        self.cases[str(body.get("case", "linked"))] = links[-1].case_id
 
     def _do_clock(self, body: dict) -> None:
         now = self.engine.clock.now()

@@ -35,19 +35,16 @@ def advance(workflow, case_clock: clockmod.Clock) -> None:
     """
     with clockmod.using(case_clock):
         try:
+            workflow.refresh_timers()
             for _ in range(MAX_ROUNDS):
-                before = _fingerprint(workflow)
-                workflow.refresh_timers()
                 workflow.do_engine_steps()
-                if _fingerprint(workflow) == before:
+                # do_engine_steps refreshes timers only at its end: a timer that fired then has left
+                # an engine task ready, which needs another round. Otherwise the case has settled.
+                if workflow.get_next_task(state=TaskState.READY, manual=False) is None:
                     return
             raise WorkflowRunError(f"the case did not settle after {MAX_ROUNDS} rounds of timers and steps")
         except (SpiffWorkflowException, ExpressionError) as exc:
             raise translate(exc) from exc
-
-
-def _fingerprint(workflow) -> tuple:
-    return tuple((t.id, t.state) for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING))
 
 
 def translate(exc: BaseException) -> Exception:
@@ -89,6 +86,21 @@ def case_data(workflow) -> dict:
         return dict(workflow.data)
     task = workflow.last_task or workflow.task_tree
     return dict(task.data) if task is not None else {}
+
+
+def _open_tasks(workflow) -> tuple[dict, dict]:
+    """Ready human tasks and waiting timer tasks by id, in one walk over the case's tasks."""
+    from .codec import iter_workflows
+
+    ready, waiting = {}, {}
+    for _wf_id, wf in iter_workflows(workflow):
+        for task in wf.tasks.values():
+            if task.state == TaskState.READY and getattr(task.task_spec, "manual", False):
+                ready[str(task.id)] = task
+            elif task.state == TaskState.WAITING and isinstance(
+                    getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+                waiting[str(task.id)] = task
+    return ready, waiting
 
 
 def _timer_tasks(workflow) -> list:
@@ -174,7 +186,7 @@ def sync_projections(session: Session, case: Case, workflow, *, case_clock: cloc
                      now: dt.datetime, time_limit: float) -> Changes:
     """Make ``work_items`` and ``timers`` match the workflow: insert new, delete gone, mark escalations."""
     changes = Changes()
-    ready = {str(t.id): t for t in ready_human_tasks(workflow)}
+    ready, waiting = _open_tasks(workflow)
     items = {w.task_id: w for w in session.scalars(sa.select(WorkItem).where(WorkItem.case_id == case.id))}
     for task_id, item in items.items():
         if task_id not in ready:
@@ -196,7 +208,6 @@ def sync_projections(session: Session, case: Case, workflow, *, case_clock: cloc
         changes.opened.append(item)
 
     offset = dt.timedelta(seconds=case.clock_offset_seconds or 0)
-    waiting = {str(t.id): t for t in _timer_tasks(workflow)}
     rows = {r.task_id: r for r in session.scalars(sa.select(Timer).where(Timer.case_id == case.id))}
     for task_id, row in rows.items():
         if task_id not in waiting:

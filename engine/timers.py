@@ -25,11 +25,22 @@ TIMER_ACTOR = Actor.system("timer")
 
 
 def due_case_ids(rt: Runtime, limit: int) -> list[int]:
+    """Cases with a due timer, the most overdue first.
+
+    Read as a range of the ``fire_at`` index: grouping by case in SQL made SQLite walk every timer
+    through the case index instead, so the cost grew with the number of timers waiting.
+    """
     now = rt.now()
     with rt.db.reading() as session:
-        return list(session.scalars(
-            sa.select(Timer.case_id).where(Timer.fire_at < now)
-            .group_by(Timer.case_id).order_by(sa.func.min(Timer.fire_at)).limit(limit)))
+        rows = session.scalars(sa.select(Timer.case_id).where(Timer.fire_at < now)
+                               .order_by(Timer.fire_at).limit(limit * 8))
+        ids: list[int] = []
+        for case_id in rows:
+            if case_id not in ids:
+                ids.append(case_id)
+                if len(ids) == limit:
+                    break
+        return ids
 
 
 def fire_case(rt: Runtime, case_id: int) -> int:

@@ -57,7 +57,10 @@ START = """
     ("  - complete: {task: initial_screening, as: duty-social-worker, data: {safeguarding_or_cin: true}}",
      "FormValidationError"),
     ("  - complete: {task: initial_screening, as: duty-social-worker, data: {safeguarding_or_cin: true, "
-     "rationale: 0123456789}, expect_error: PermissionDeniedError}", "expected PermissionDeniedError, but the step succeeded"),
+     "social_care_response: single_assessment, rationale: 0123456789}, expect_error: PermissionDeniedError}",
+     "expected PermissionDeniedError, but the step succeeded"),
+    ("  - complete: {task: initial_screening, as: duty-social-worker, data: {safeguarding_or_cin: true, "
+     "rationale: 0123456789}}", "social_care_response: this field is required"),
     ("  - assert: {path: [sign_off]}", "path: 'sign_off' was not completed"),
     ("  - assert: {status: completed}", "case status is 'active'"),
     ("  - assert: {timers: []}", "timers waiting are ['screening_overdue']"),
