@@ -18,8 +18,10 @@ def _sections(text: str) -> dict[str, str]:
 
 def _ids(key: str) -> set[str]:
     ids = set()
-    for path in (PROCESSES / key).glob("*.[bd]mn"):
-        ids.update(etree.parse(str(path)).xpath("//@id"))
+    for pattern in ("*.bpmn", "*.dmn"):
+        for path in (PROCESSES / key).glob(pattern):
+            ids.update(etree.parse(str(path)).xpath("//@id"))
+    assert ids, f"{key}: no BPMN or DMN file"
     return ids
 
 
