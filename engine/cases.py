@@ -52,6 +52,16 @@ def start_case(rt: Runtime, pathway_key: str, data: dict, actor: Actor, *, sandb
     return case_id
 
 
+def _require_start_role(actor: Actor, start_event, name: str) -> None:
+    """The start event's lane, or its ``startRoles`` property when several roles may start the pathway."""
+    listed = stepping.properties(start_event).get("startRoles")
+    roles = [r.strip() for r in listed.split(",") if r.strip()] if listed else (
+        [start_event.lane] if start_event.lane else [])
+    if roles and not set(roles) & set(actor.roles):
+        raise PermissionDeniedError(f"starting {name} needs one of the roles {', '.join(roles)}, "
+                                    f"which {actor.username} does not hold")
+
+
 def start_in(session, rt: Runtime, pathway, version, data, actor: Actor, *, sandbox_case: bool, check_role: bool,
              touched: dict, linked_from: Case | None = None, message: str = "", depth: int = 0) -> int:
     """Start a case inside the caller's transaction (a person starting it, or another case's message).
@@ -63,7 +73,7 @@ def start_in(session, rt: Runtime, pathway, version, data, actor: Actor, *, sand
     start = workflow.get_next_task(state=TaskState.READY)
     start_event = next((t for t in spec.task_specs.values() if type(t).__name__ == "StartEvent"), None)
     if check_role and start_event is not None:
-        _require_role(actor, start_event.lane or "", f"starting {pathway.name}")
+        _require_start_role(actor, start_event, pathway.name)
     data = _start_data(session, rt, version.id, start_event, data)
 
     now = rt.now()

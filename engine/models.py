@@ -172,7 +172,7 @@ class WorkItem(Base):
     __table_args__ = (
         sa.UniqueConstraint("case_id", "task_id", name="uq_work_item_task"),
         # The inbox's two halves, each served from an index alone: open work by role, and my work.
-        sa.Index("ix_work_items_open", "sandbox", "assignee_id", "role", "due_at", "id"),
+        sa.Index("ix_work_items_open", "sandbox", "assignee_id", "role", "pathway_id", "due_at", "id"),
         sa.Index("ix_work_items_mine", "assignee_id", "sandbox", "due_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

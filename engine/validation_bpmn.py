@@ -244,6 +244,20 @@ def _check_human_tasks(doc: Doc, index: BundleIndex, known_roles: set[str] | Non
             _check_task_properties(doc, task, problems)
     for start in doc.xpath("//bpmn:startEvent"):
         _check_form_properties(doc, start, index, problems, required=False)
+        _check_start_roles(doc, start, known_roles, problems)
+
+
+def _check_start_roles(doc: Doc, start: etree._Element, known_roles: set[str] | None, problems: Problems) -> None:
+    """``startRoles``: who may start the pathway when several roles may (a comma-separated list)."""
+    prop = properties(start).get("startRoles")
+    if prop is None:
+        return
+    roles = [r.strip() for r in (prop.get("value") or "").split(",") if r.strip()]
+    if not roles:
+        problems.add(doc.path, prop, "startRoles names no role", element_id=start.get("id"))
+    for role in roles:
+        if known_roles is not None and role not in known_roles:
+            problems.add(doc.path, prop, f"startRoles: {role!r} is not a known role", element_id=start.get("id"))
 
 
 def _check_form_properties(doc: Doc, node: etree._Element, index: BundleIndex, problems: Problems,

@@ -16,7 +16,8 @@ def upgrade() -> None:
     with op.batch_alter_table('work_items', schema=None) as batch_op:
         batch_op.drop_index('ix_work_items_inbox')
         batch_op.drop_index('ix_work_items_assignee')
-        batch_op.create_index('ix_work_items_open', ['sandbox', 'assignee_id', 'role', 'due_at', 'id'], unique=False)
+        batch_op.create_index('ix_work_items_open', ['sandbox', 'assignee_id', 'role', 'pathway_id', 'due_at', 'id'],
+                                unique=False)
         batch_op.create_index('ix_work_items_mine', ['assignee_id', 'sandbox', 'due_at', 'id'], unique=False)
 
 
