@@ -1,0 +1,1 @@
+"""Developer tools for the pathway files (not part of the installed app)."""
