@@ -126,14 +126,20 @@ def can_read(session, actor: Actor, case: Case) -> bool:
     return bool(roles & set(actor.roles))
 
 
+def _readable_case(session, case_id: int, actor: Actor, *, check: bool = True) -> Case:
+    """Raises: CaseNotFoundError; PermissionDeniedError when ``check`` and the actor may not read it."""
+    case = session.get(Case, case_id) if isinstance(case_id, int) and 0 < case_id < 2**31 else None
+    if case is None:
+        raise CaseNotFoundError(f"there is no case {case_id}")
+    if check and not can_read(session, actor, case):
+        raise PermissionDeniedError(f"{actor.username} holds no role of this case's pathway")
+    return case
+
+
 def case_view(rt: Runtime, case_id: int, actor: Actor, *, check: bool = True) -> CaseView:
     """Raises: CaseNotFoundError; PermissionDeniedError when the actor may not read it."""
     with rt.db.reading() as session:
-        case = session.get(Case, case_id) if isinstance(case_id, int) and 0 < case_id < 2**31 else None
-        if case is None:
-            raise CaseNotFoundError(f"there is no case {case_id}")
-        if check and not can_read(session, actor, case):
-            raise PermissionDeniedError(f"{actor.username} holds no role of this case's pathway")
+        case = _readable_case(session, case_id, actor, check=check)
         version = session.get(PathwayVersion, case.version_id)
         key = session.scalar(sa.select(Pathway.key).where(Pathway.id == case.pathway_id))
         spec, subs = store.version_spec(session, rt, case.version_id)
@@ -183,11 +189,7 @@ def _task_view(session, rt: Runtime, case: Case, item: WorkItem, spec, subs, nam
 def audit_trail(rt: Runtime, case_id: int, actor: Actor) -> list[AuditEventView]:
     """Raises: CaseNotFoundError, PermissionDeniedError."""
     with rt.db.reading() as session:
-        case = session.get(Case, case_id) if isinstance(case_id, int) and 0 < case_id < 2**31 else None
-        if case is None:
-            raise CaseNotFoundError(f"there is no case {case_id}")
-        if not can_read(session, actor, case):
-            raise PermissionDeniedError(f"{actor.username} holds no role of this case's pathway")
+        case = _readable_case(session, case_id, actor)
         events = session.scalars(sa.select(AuditEvent).where(AuditEvent.chain == f"case:{case_id}")
                                  .order_by(AuditEvent.seq)).all()
         return [AuditEventView(e.seq, e.at, e.actor_name, e.action, e.element_id, e.summary,
@@ -215,11 +217,7 @@ def case_trace(rt: Runtime, case_id: int, actor: Actor):
     from . import trace
 
     with rt.db.reading() as session:
-        case = session.get(Case, case_id) if isinstance(case_id, int) and 0 < case_id < 2**31 else None
-        if case is None:
-            raise CaseNotFoundError(f"there is no case {case_id}")
-        if not can_read(session, actor, case):
-            raise PermissionDeniedError(f"{actor.username} holds no role of this case's pathway")
+        case = _readable_case(session, case_id, actor)
         live = store.load(session, rt, case)  # taken out of the live cache while we read it
         try:
             return trace.trace(live.workflow, versions.files(session, case.version_id))
