@@ -48,19 +48,23 @@ START = """
       as: duty-social-worker
       data: {child_name: Dee, referral_source: "6", contact_method: phone,
              contact_received_at: "2026-11-23T09:00:00+00:00", concern: Police report}
+  - complete: {task: record_threshold_indicators, as: duty-social-worker,
+               data: {developmental_needs: [], family_environmental_factors: [], parents_and_carers: [],
+                      significant_harm_suspected: true, child_in_need_concern: false, multi_agency_needed: false}}
 """
 
 
 @pytest.mark.parametrize("steps, reason", [
     ("  - assert: {ready: [sign_off]}", "ready tasks are ['initial_screening'], expected ['sign_off']"),
     ("  - complete: {task: sign_off, as: team-manager, data: {}}", "'sign_off' is not ready"),
-    ("  - complete: {task: initial_screening, as: duty-social-worker, data: {safeguarding_or_cin: true}}",
-     "FormValidationError"),
-    ("  - complete: {task: initial_screening, as: duty-social-worker, data: {safeguarding_or_cin: true, "
-     "social_care_response: single_assessment, rationale: 0123456789}, expect_error: PermissionDeniedError}",
+    ("  - complete: {task: initial_screening, as: duty-social-worker, data: {agrees_with_suggestion: true, "
+     "safeguarding_or_cin: true}}", "FormValidationError"),
+    ("  - complete: {task: initial_screening, as: duty-social-worker, data: {agrees_with_suggestion: true, "
+     "safeguarding_or_cin: true, social_care_response: single_assessment, rationale: 0123456789}, "
+     "expect_error: PermissionDeniedError}",
      "expected PermissionDeniedError, but the step succeeded"),
-    ("  - complete: {task: initial_screening, as: duty-social-worker, data: {safeguarding_or_cin: true, "
-     "rationale: 0123456789}}", "social_care_response: this field is required"),
+    ("  - complete: {task: initial_screening, as: duty-social-worker, data: {agrees_with_suggestion: true, "
+     "safeguarding_or_cin: true, rationale: 0123456789}}", "social_care_response: this field is required"),
     ("  - assert: {path: [sign_off]}", "path: 'sign_off' was not completed"),
     ("  - assert: {status: completed}", "case status is 'active'"),
     ("  - assert: {timers: []}", "timers waiting are ['screening_overdue']"),
@@ -70,7 +74,7 @@ START = """
 def test_a_wrong_scenario_fails_with_its_reason(tmp_path, steps, reason):
     path = _scenario(tmp_path, "name: wrong\nsteps:\n" + START + steps + "\n")
     [result], _ = run_scenarios([path], PROCESSES, FORMS)
-    assert not result.passed and reason in result.message and "step 2" in result.message
+    assert not result.passed and reason in result.message and "step 3" in result.message
 
 
 def test_a_scenario_that_is_not_yaml_fails(tmp_path):
