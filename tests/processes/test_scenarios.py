@@ -48,6 +48,8 @@ START = """
       as: duty-social-worker
       data: {child_name: Dee, referral_source: "6", contact_method: phone,
              contact_received_at: "2026-11-23T09:00:00+00:00", concern: Police report}
+  - complete: {task: record_consent, as: duty-social-worker, data: {consent_status: not_sought,
+               share_without_consent: true, significant_harm_reason: "Police report of an assault at home"}}
   - complete: {task: record_threshold_indicators, as: duty-social-worker,
                data: {developmental_needs: [], family_environmental_factors: [], parents_and_carers: [],
                       significant_harm_suspected: true, child_in_need_concern: false, multi_agency_needed: false}}
@@ -74,7 +76,7 @@ START = """
 def test_a_wrong_scenario_fails_with_its_reason(tmp_path, steps, reason):
     path = _scenario(tmp_path, "name: wrong\nsteps:\n" + START + steps + "\n")
     [result], _ = run_scenarios([path], PROCESSES, FORMS)
-    assert not result.passed and reason in result.message and "step 3" in result.message
+    assert not result.passed and reason in result.message and "step 4" in result.message
 
 
 def test_a_scenario_that_is_not_yaml_fails(tmp_path):
