@@ -155,11 +155,20 @@ def tick(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Serve the app with gunicorn (a production WSGI server)."""
+    import os
+    import secrets
+
     from gunicorn.app.base import BaseApplication
 
-    from web.app import create_app
+    from web.app import SECRET_KEY_SETTING, create_app
 
     database = ctx.obj.get("database")
+    config = {"DATABASE_URL": database} if database else {}
+    if not os.environ.get(SECRET_KEY_SETTING):
+        # One key made here, before gunicorn forks, so that every worker signs sessions alike
+        # (a key per worker would sign a user out whenever another worker answered).
+        config["SECRET_KEY"] = secrets.token_hex(32)
+        click.echo(f"${SECRET_KEY_SETTING} is not set: sessions will not survive a restart", err=True)
 
     class _App(BaseApplication):
         def load_config(self):
@@ -168,7 +177,7 @@ def serve(ctx: click.Context, host: str, port: int, workers: int) -> None:
             self.cfg.set("accesslog", "-")
 
         def load(self):
-            return create_app({"DATABASE_URL": database} if database else None)
+            return create_app(config or None)
 
     click.echo(f"serving on http://{host}:{port}/ (database {Engine(database).database_url})")
     _App().run()
