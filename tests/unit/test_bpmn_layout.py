@@ -1,4 +1,4 @@
-"""tools/bpmn_layout.py: every element gets one shape or edge, nothing overlaps, the file stays valid.
+"""tools/bpmn_layout/: every element gets one shape or edge, nothing overlaps, the file stays valid.
 
 Each diagram (the shipped front door, copied, and small synthetic ones: a loop, a gateway fan-out,
 boundary events, three lanes, a call activity and a sub-process, annotations and data objects, a
