@@ -8,13 +8,18 @@ from __future__ import annotations
 import os
 import secrets
 
-from flask import Flask, Response
+from flask import Flask, Response, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from engine import Engine
-from web import api, api_cases, api_errors
+from web import api, api_cases, api_errors, ui_auth, ui_inbox
 from web.auth import ENGINE_EXTENSION
 
 SECRET_KEY_SETTING = "PATHWAYS_SECRET_KEY"
+# Session cookies carry the Secure flag unless this says otherwise ("0", "false", "no", "off"):
+# only for trying the app out over plain http on 127.0.0.1 (scripts/start.sh turns it off).
+SECURE_COOKIES_SETTING = "PATHWAYS_SECURE_COOKIES"
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MB: forms are small; anything bigger is a mistake or an attack
 
 # Applied to every response unless a view set its own (the HTML app will need a different CSP).
@@ -26,13 +31,24 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
+# The HTML pages load their own CSS, JS, fonts and images only, and post forms to themselves.
+# "same-origin" referrers (not "no-referrer") because Flask-WTF checks the Referer of HTTPS posts.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "font-src 'self'; object-src 'none'; form-action 'self'; frame-ancestors 'none'; "
+                               "base-uri 'none'",
+    "Referrer-Policy": "same-origin",
+}
+
+csrf = CSRFProtect()
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Build the Pathways web application.
 
     Args:
-        config: Flask settings plus ``DATABASE_URL`` (default ``$PATHWAYS_DATABASE_URL``, see
+        config: Flask settings (``SESSION_COOKIE_SECURE`` defaults to ``$PATHWAYS_SECURE_COOKIES``, on
+            unless that says ``0``/``false``, and off when ``TESTING``) plus ``DATABASE_URL`` (default ``$PATHWAYS_DATABASE_URL``, see
             :class:`engine.Engine`), ``SECRET_KEY`` (default ``$PATHWAYS_SECRET_KEY``), ``TESTING``,
             and ``ENGINE``: an already built :class:`engine.Engine` to use instead of making one
             (tests and the scenario runner pass theirs so the app shares their clock).
@@ -51,14 +67,29 @@ def create_app(config: dict | None = None) -> Flask:
 
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_CONTENT_LENGTH, SESSION_COOKIE_HTTPONLY=True,
-                      SESSION_COOKIE_SAMESITE="Lax")
+                      SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_NAME="pathways_session",
+                      PERMANENT_SESSION_LIFETIME=ui_auth.SESSION_LIFETIME,
+                      # A form may stay open as long as the session lasts.
+                      WTF_CSRF_TIME_LIMIT=int(ui_auth.SESSION_LIFETIME.total_seconds()),
+                      REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax")
     app.config.update(settings)
+    if "SESSION_COOKIE_SECURE" not in settings:
+        app.config["SESSION_COOKIE_SECURE"] = _secure_cookies(bool(settings.get("TESTING")))
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     app.config["SECRET_KEY"] = _secret_key(app, settings)
     app.extensions[ENGINE_EXTENSION] = given_engine or Engine(settings.get("DATABASE_URL"))
 
     app.register_blueprint(api.bp)
     app.register_blueprint(api_cases.bp)
     api_errors.register(app)
+    # Every form is CSRF-protected; the JSON API takes bearer tokens only (never the session
+    # cookie), so a cross-site page cannot make a browser call it, and it is exempt.
+    csrf.init_app(app)
+    csrf.exempt(api.bp)
+    csrf.exempt(api_cases.bp)
+    ui_auth.install(app)
+    app.register_blueprint(ui_inbox.bp)
+    app.register_error_handler(CSRFError, _csrf_error)
     app.after_request(_security_headers)
     return app
 
@@ -74,10 +105,31 @@ def _secret_key(app: Flask, settings: dict) -> str:
     return secrets.token_hex(32)
 
 
+def _secure_cookies(testing: bool) -> bool:
+    setting = os.environ.get(SECURE_COOKIES_SETTING)
+    if setting is None:
+        return not testing  # the test client speaks plain http
+    return setting.strip().lower() not in FALSE_WORDS
+
+
+def _csrf_error(error: CSRFError):
+    # A missing or stale token: the form was open too long, or the post came from another site.
+    return render_template("error.html", title="The form could not be sent",
+                           message="The page you sent the form from was out of date. Go back, reload the page "
+                                   "and try again."), 400
+
+
 def _security_headers(response: Response) -> Response:
+    is_api = api_errors.is_api_request()
+    if not is_api:
+        for name, value in PAGE_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if not request.path.startswith("/static/"):
+            # Pages show case data about children: no browser or proxy may keep a copy.
+            response.headers["Cache-Control"] = "no-store"
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if api_errors.is_api_request():
+    if is_api:
         # API answers hold case data about children: no browser or proxy may keep a copy.
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"
