@@ -12,7 +12,7 @@ from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from engine import Engine
-from web import api, api_cases, api_errors, ui_auth, ui_inbox
+from web import api, api_cases, api_errors, ui_auth, ui_cases, ui_inbox
 from web.auth import ENGINE_EXTENSION
 
 SECRET_KEY_SETTING = "PATHWAYS_SECRET_KEY"
@@ -89,6 +89,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.exempt(api_cases.bp)
     ui_auth.install(app)
     app.register_blueprint(ui_inbox.bp)
+    app.register_blueprint(ui_cases.bp)
     app.register_error_handler(CSRFError, _csrf_error)
     app.after_request(_security_headers)
     return app

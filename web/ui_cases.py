@@ -1,0 +1,166 @@
+"""The case page and the task page: what a case holds, and doing one of its tasks through its form.
+
+* ``/cases/<id>``: the case's summary, ready tasks, data, linked cases and audit timeline.
+* ``/cases/<id>/tasks/<task_id>``: the task's form built from its JSON Schema (:mod:`web.ui_forms`),
+  server-side so it works without JavaScript. The POST sends back the case's ``row_version`` the page
+  was rendered with (``expected_version``), so a case that moved on meanwhile is a 409 with what was
+  typed kept, never a silent overwrite.
+
+Engine errors raised outside the form handling become GOV.UK error pages (:func:`engine_error_page`).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from engine import (CaseView, ConflictError, FormValidationError, NotFoundError, PathwaysError,
+                    PermissionDeniedError, TaskView)
+from web.auth import current_engine
+from web.ui_auth import current_ui_actor, engine_error_page
+from web.ui_forms import build_fields, engine_errors, humanise, initial_values, read_submission
+from web.ui_inbox import local_time
+
+MAX_TASK_ID = 200
+HIDDEN_DATA_KEYS = frozenset({"settings", "case"})
+
+bp = Blueprint("ui_cases", __name__)
+bp.register_error_handler(PathwaysError, engine_error_page)
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "Not recorded"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return ", ".join(_show(v) for v in value) or "None"
+    if isinstance(value, dict):
+        return "; ".join(f"{humanise(k)}: {_show(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _data_rows(case: CaseView) -> list[tuple[str, str]]:
+    return [(humanise(k), _show(v)) for k, v in sorted(case.data.items()) if k not in HIDDEN_DATA_KEYS]
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def case_page(case_id: int):
+    """The case: summary, ready tasks, data, linked cases and timeline."""
+    engine, actor = current_engine(), current_ui_actor()
+    case = engine.get_case(case_id, actor)
+    events = engine.audit_trail(case_id, actor)
+    tasks = [{"task": t, "due_text": local_time(t.due_at)} for t in case.ready_tasks]
+    timeline = [{"when": local_time(e.at), "who": e.actor, "what": e.summary or humanise(e.action), "event": e}
+                for e in reversed(events)]
+    return render_template("case.html", case=case, tasks=tasks, data_rows=_data_rows(case), timeline=timeline,
+                           started=local_time(case.created_at))
+
+
+def _find_task(case: CaseView, task_id: str) -> TaskView | None:
+    return next((t for t in case.ready_tasks if t.id == task_id), None)
+
+
+def _shown_fields(case: CaseView, task: TaskView) -> list[tuple[str, str]]:
+    names = [n.strip() for n in str(task.properties.get("showFields") or "").split(",") if n.strip()]
+    return [(humanise(n), _show(case.data.get(n))) for n in names]
+
+
+def _render_task(case: CaseView, task: TaskView, values: dict, *, errors: dict[str, str] | None = None,
+                 expected_version: int, status: int = 200, conflict: str = "", refused: str = "",
+                 task_ready: bool = True):
+    errors = errors or {}
+    fields = build_fields(task.form_schema, values, errors)
+    summary = [(f.id, f.error) for f in fields if f.error]
+    if errors.get(""):
+        summary.insert(0, ((fields[0].id if fields else "main-content"), errors[""]))
+    separate = task.properties.get("notSameActorAs")
+    decided_by = case.data.get(separate) if separate else None
+    return render_template(
+        "task.html", case=case, task=task, fields=fields, error_list=summary, has_errors=bool(summary),
+        expected_version=expected_version, shown=_shown_fields(case, task), four_eyes=bool(separate),
+        decided_by=decided_by, due_text=local_time(task.due_at), conflict=conflict, refused=refused,
+        task_ready=task_ready,
+    ), status
+
+
+def _task_id_or_404(task_id: str) -> str:
+    if not task_id or len(task_id) > MAX_TASK_ID:
+        abort(404)
+    return task_id
+
+
+@bp.get("/cases/<int:case_id>/tasks/<task_id>")
+@login_required
+def task_page(case_id: int, task_id: str):
+    """The task's form, filled with what the case already holds for its fields."""
+    engine, actor = current_engine(), current_ui_actor()
+    case = engine.get_case(case_id, actor)
+    task = _find_task(case, _task_id_or_404(task_id))
+    if task is None:
+        abort(404)
+    return _render_task(case, task, initial_values(task.form_schema, case.data), expected_version=case.row_version)
+
+
+@bp.post("/cases/<int:case_id>/tasks/<task_id>")
+@login_required
+def submit_task(case_id: int, task_id: str):
+    """Complete the task with the submitted form; back to the case page, or the form with what went wrong."""
+    engine, actor = current_engine(), current_ui_actor()
+    case = engine.get_case(case_id, actor)
+    task = _find_task(case, _task_id_or_404(task_id))
+    try:
+        expected = int(request.form.get("expected_version", ""))
+    except ValueError:
+        abort(400)
+    if task is None:
+        # Done or withdrawn since the page was opened. If the case moved on from the version the page
+        # showed, that is a conflict: say so and keep what was typed; otherwise there is no such task.
+        if expected == case.row_version:
+            abort(404)
+        return _gone(case, task_id, expected)
+    data, typed, errors = read_submission(task.form_schema, request.form)
+    if errors:
+        return _render_task(case, task, typed, errors=errors, expected_version=expected, status=400)
+    try:
+        engine.complete_task(case_id, task.id, data, actor, expected_version=expected)
+    except FormValidationError as error:
+        fields = {f.name: f for f in build_fields(task.form_schema, typed)}
+        return _render_task(case, task, typed, errors=engine_errors(task.form_schema, error.field_errors, fields),
+                            expected_version=expected, status=400)
+    except ConflictError as error:
+        fresh = _reload(case_id)
+        still_ready = fresh is not None and _find_task(fresh, task.id) is not None
+        return _render_task(fresh or case, task, typed, expected_version=fresh.row_version if still_ready else expected,
+                            status=409, conflict=str(error), task_ready=still_ready)
+    except PermissionDeniedError as error:
+        return _render_task(case, task, typed, expected_version=expected, status=403, refused=str(error))
+    flash(f"‘{task.title}’ completed", "success")
+    return redirect(url_for("ui_cases.case_page", case_id=case_id), code=303)
+
+
+def _gone(case: CaseView, task_id: str, expected: int):
+    """The 409 page for a task no longer ready: the typed values, as plain fields, nothing to submit."""
+    properties: dict = {}
+    for key in request.form:
+        if key in ("csrf_token", "expected_version", "task_title") or len(properties) >= 200:
+            continue
+        values = [v for v in request.form.getlist(key) if v]
+        properties[key[:MAX_TASK_ID]] = ({"type": "array", "items": {"enum": values}} if len(values) > 1
+                                         else {"type": "string"})
+    title = request.form.get("task_title", "")[:MAX_TASK_ID] or "This task"
+    gone = TaskView(id=task_id, element_id="", title=title, role="", form_name=None,
+                    form_schema={"properties": properties}, ui_schema=None, documentation="", due_at=None,
+                    assignee=None, escalated=False, properties={})
+    _, typed, _ = read_submission(gone.form_schema, request.form)
+    message = (f"the case is now at version {case.row_version}, not {expected}, and this task is no longer "
+               "waiting to be done")
+    return _render_task(case, gone, typed, expected_version=expected, status=409, conflict=message,
+                        task_ready=False)
+
+
+def _reload(case_id: int) -> CaseView | None:
+    try:
+        return current_engine().get_case(case_id, current_ui_actor())
+    except (NotFoundError, PermissionDeniedError):
+        return None
