@@ -31,6 +31,9 @@ class Manifest:
     settings: dict = field(default_factory=dict)
     title: str | None = None  # sandbox expression giving a case's title from its data
     description: str = ""
+    # The pathway may be started by the public (no sign-in) through the online referral form:
+    # :meth:`engine.Engine.start_public_case` refuses pathways without it.
+    public_start: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,11 @@ def parse_manifest(content: bytes, file: str = MANIFEST) -> Manifest:
     title = data.get("title")
     if title is not None and not isinstance(title, str):
         raise bad("title must be an expression (text)")
+    public_start = data.get("public_start", False)
+    if not isinstance(public_start, bool):
+        raise bad("public_start must be true or false")
     return Manifest(key=data["key"], name=data["name"], process_id=data["process"], settings=settings,
-                    title=title, description=str(data.get("description") or ""))
+                    title=title, description=str(data.get("description") or ""), public_start=public_start)
 
 
 def read_folder(folder: Path, forms_dir: Path | None) -> Bundle:

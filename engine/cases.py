@@ -23,6 +23,7 @@ from .runtime import LiveCase, Runtime
 from .views import Actor
 
 RESERVED_KEYS = frozenset({"case", "settings"})
+PUBLIC_ACTOR = "online referral"  # who starts the cases the public sends in
 
 
 def _chain(case_id: int) -> str:
@@ -50,6 +51,45 @@ def start_case(rt: Runtime, pathway_key: str, data: dict, actor: Actor, *, sandb
                            check_role=True, touched=touched)
     _keep(rt, touched)
     return case_id
+
+
+def start_public_case(rt: Runtime, pathway_key: str, data: dict) -> tuple[int, Actor]:
+    """Start a case from the public (no sign-in): as the system actor, without the start-lane role check.
+
+    Only a pathway whose latest published manifest says ``public_start: true`` may be started so;
+    the start form still validates ``data``. Returns the case id and the actor used.
+
+    Raises:
+        PathwayNotFoundError: no published version.
+        PermissionDeniedError: the pathway is not open to the public.
+        FormValidationError: ``data`` fails the start form.
+        ExpressionError, WorkflowRunError: the pathway failed while running its first steps.
+    """
+    actor = Actor.system(PUBLIC_ACTOR)
+    with rt.db.transaction() as session:
+        pathway, version = versions.latest_published(session, pathway_key)
+        manifest = _manifest(session, rt, version.id)
+        if manifest is None or not manifest.public_start:
+            raise PermissionDeniedError(f"{pathway.name} cannot be started by the public")
+        touched: dict[int, LiveCase] = {}
+        case_id = start_in(session, rt, pathway, version, data, actor, sandbox_case=False,
+                           check_role=False, touched=touched)
+    _keep(rt, touched)
+    return case_id, actor
+
+
+def start_form(rt: Runtime, pathway_key: str) -> dict | None:
+    """The JSON Schema of the start form of the latest published version of ``pathway_key`` (None: no form).
+
+    Raises: PathwayNotFoundError.
+    """
+    with rt.db.reading() as session:
+        _pathway, version = versions.latest_published(session, pathway_key)
+        spec, _subs = store.version_spec(session, rt, version.id)
+        start_event = next((t for t in spec.task_specs.values() if type(t).__name__ == "StartEvent"), None)
+        form = stepping.properties(start_event).get("formJsonSchemaFilename") if start_event is not None else None
+        text = versions.file_text(session, version.id, form, rt) if form else None
+    return json.loads(text) if text else None
 
 
 def _require_start_role(actor: Actor, start_event, name: str) -> None:
@@ -216,16 +256,21 @@ def _start_data(session, rt: Runtime, version_id: int, start_event, data) -> dic
 
 
 def _title_expression(session, rt: Runtime, version_id: int) -> str | None:
+    manifest = _manifest(session, rt, version_id)
+    return manifest.title if manifest is not None else None
+
+
+def _manifest(session, rt: Runtime, version_id: int):
     text = versions.file_text(session, version_id, "pathway.yaml", rt)
-    return _manifest_title(text) if text else None
+    return _parsed_manifest(text) if text else None
 
 
 @functools.lru_cache(maxsize=256)
-def _manifest_title(text: str) -> str | None:
+def _parsed_manifest(text: str):
     # Keyed by the manifest's text, which a published version never changes: parse YAML once.
     from .bundles import parse_manifest
 
-    return parse_manifest(text.encode()).title
+    return parse_manifest(text.encode())
 
 
 def _persist(session, rt: Runtime, case: Case, live: LiveCase, since: float, actor: Actor, clock,

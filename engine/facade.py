@@ -109,6 +109,27 @@ class Engine:
         # (e.g. the public referral form's system actor).
         return queries.case_view(self._rt, case_id, actor, check=False)
 
+    def start_public_case(self, pathway_key: str, data: dict) -> CaseView:
+        """Start a case from the public online referral form (no signed-in user).
+
+        The case is started by ``Actor.system("online referral")`` without the start-lane role check,
+        and only when the latest published version's manifest says ``public_start: true``.
+
+        Raises:
+            PathwayNotFoundError: no published version.
+            PermissionDeniedError: the pathway is not open to the public.
+            FormValidationError: ``data`` fails the start form, field by field.
+        """
+        case_id, actor = cases.start_public_case(self._rt, pathway_key, data)
+        return queries.case_view(self._rt, case_id, actor, check=False)
+
+    def start_form(self, pathway_key: str) -> dict | None:
+        """The JSON Schema of the pathway's start form (latest published version), or None if it has none.
+
+        Raises: PathwayNotFoundError.
+        """
+        return cases.start_form(self._rt, pathway_key)
+
     def get_case(self, case_id: int, actor: Actor) -> CaseView:
         """Raises: CaseNotFoundError, PermissionDeniedError."""
         return queries.case_view(self._rt, case_id, actor)

@@ -10,9 +10,10 @@ import secrets
 
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine import Engine
-from web import api, api_cases, api_errors, ui_auth, ui_cases, ui_inbox
+from web import api, api_cases, api_errors, ui_auth, ui_cases, ui_inbox, ui_start
 from web.auth import ENGINE_EXTENSION
 
 SECRET_KEY_SETTING = "PATHWAYS_SECRET_KEY"
@@ -51,7 +52,12 @@ def create_app(config: dict | None = None) -> Flask:
             unless that says ``0``/``false``, and off when ``TESTING``) plus ``DATABASE_URL`` (default ``$PATHWAYS_DATABASE_URL``, see
             :class:`engine.Engine`), ``SECRET_KEY`` (default ``$PATHWAYS_SECRET_KEY``), ``TESTING``,
             and ``ENGINE``: an already built :class:`engine.Engine` to use instead of making one
-            (tests and the scenario runner pass theirs so the app shares their clock).
+            (tests and the scenario runner pass theirs so the app shares their clock),
+            ``CONTACT_PATHWAY`` (the pathway "Record a contact" starts, default ``front_door``),
+            ``REFERRAL_PATHWAY`` (the pathway the public ``/referral`` form starts, default ``front_door``;
+            its manifest must say ``public_start: true``), ``REFERRAL_RATE_LIMIT`` (``(posts, seconds)``
+            per client IP, default 5 per 600) and ``PROXY_FIX_X_FOR`` (how many trusted reverse proxies
+            set ``X-Forwarded-For``; 0, the default, never trusts it). See :mod:`web.ui_start`.
 
     Returns:
         The configured app; its engine is ``app.extensions["pathways_engine"]``.
@@ -90,6 +96,11 @@ def create_app(config: dict | None = None) -> Flask:
     ui_auth.install(app)
     app.register_blueprint(ui_inbox.bp)
     app.register_blueprint(ui_cases.bp)
+    app.register_blueprint(ui_start.bp)
+    if int(app.config.get("PROXY_FIX_X_FOR") or 0) > 0:
+        # Behind N trusted reverse proxies, the client address comes from X-Forwarded-For (the
+        # referral form's rate limit is per client IP); never trusted unless configured.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["PROXY_FIX_X_FOR"]))
     app.register_error_handler(CSRFError, _csrf_error)
     app.after_request(_security_headers)
     return app

@@ -1,0 +1,156 @@
+"""The public online referral form (/referral) and "Record a contact" (/contacts/new), CSRF on.
+
+The fixture pathways have no front door: the test app points ``REFERRAL_PATHWAY`` at ``helper``,
+published again from a temporary copy whose manifest says ``public_start: true`` (its start form
+declares neither ``contact_method`` nor ``contact_received_at``, so the page must fill in neither),
+and ``CONTACT_PATHWAY`` at ``mini``.
+"""
+from __future__ import annotations
+
+import pytest
+
+from engine import InboxFilter
+from tests.integration.test_public_start import make_public
+from tests.web.test_ui_auth import csrf_of, sign_in
+from web.app import create_app
+from web.ui_start import RateLimiter
+
+pytestmark = pytest.mark.postgres
+
+EMERGENCY = ("If a child is in immediate danger, call 999. Emergencies only, outside office hours and at weekends "
+             "and bank holidays: (0116) 305 0005, or the police: (0116) 222 2222.")
+
+
+@pytest.fixture
+def app(engine, tmp_path):
+    make_public(engine, tmp_path, "helper")
+    return create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "test", "REFERRAL_PATHWAY": "helper",
+                       "CONTACT_PATHWAY": "mini"})
+
+
+def refer(client, **fields):
+    token = csrf_of(client.get("/referral"))
+    return client.post("/referral", data={"csrf_token": token, **fields})
+
+
+def test_the_referral_page_needs_no_sign_in_and_shows_the_emergency_numbers_first(client):
+    page = client.get("/referral")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Signed in as" not in text
+    assert EMERGENCY in text and 'class="govuk-warning-text"' in text
+    assert text.index(EMERGENCY) < text.index('name="child_name"') and 'name="concern"' in text
+    assert 'name="contact_method"' not in text and 'name="contact_received_at"' not in text
+
+
+def test_a_valid_referral_is_confirmed_and_reaches_the_duty_inbox(client, engine):
+    response = refer(client, child_name="Ria", concern="not eating at school")
+    assert response.status_code == 303 and response.headers["Location"] == "/referral/sent"
+    page = client.get("/referral/sent")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "govuk-panel--confirmation" in text and "What happens next" in text
+    assert "within 2 hours" in text and "within 24 hours" in text
+    reference = text.split('<strong id="reference">', 1)[1].split("<", 1)[0]
+    assert reference.startswith("PW-")
+    assert client.get("/referral/sent").status_code == 302  # shown once
+    dsw1 = engine.actor("dsw1")
+    [item] = [i for i in engine.inbox(dsw1, InboxFilter()).items if i.case_reference == reference]
+    case = engine.get_case(item.case_id, dsw1)
+    assert case.pathway_key == "helper" and case.data["child_name"] == "Ria"
+    assert case.data["case"]["started_by"] == "online referral"
+    assert "contact_method" not in case.data  # helper's form does not declare it
+    sign_in(client)
+    assert reference in client.get("/inbox").get_data(as_text=True)
+
+
+def test_the_referral_sets_contact_method_when_the_form_declares_it(engine, tmp_path, monkeypatch):
+    from web import ui_start
+    monkeypatch.setattr(ui_start, "PUBLIC_PRESETS", {"concern": "online_form"})  # a declared field
+    make_public(engine, tmp_path, "helper")
+    client = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "t",
+                         "REFERRAL_PATHWAY": "helper"}).test_client()
+    assert 'name="concern"' not in client.get("/referral").get_data(as_text=True)
+    assert refer(client, child_name="Ria", concern="set by the client").status_code == 400  # not the public's
+    assert refer(client, child_name="Ria").status_code == 303
+    reference = client.get("/referral/sent").get_data(as_text=True).split('<strong id="reference">', 1)[1][:9]
+    dsw1 = engine.actor("dsw1")
+    [item] = [i for i in engine.inbox(dsw1, InboxFilter()).items if i.case_reference == reference]
+    assert engine.get_case(item.case_id, dsw1).data["concern"] == "online_form"
+
+
+def test_invalid_data_is_a_400_with_errors_and_keeps_what_was_typed(client):
+    response = refer(client, child_name="", concern="hi")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and "govuk-error-summary" in text and "<title>Error: " in text
+    assert 'href="#child_name"' in text and 'href="#concern"' in text and ">hi</textarea>" in text
+    assert EMERGENCY in text
+
+
+def test_unknown_extra_fields_are_refused(client, engine):
+    response = refer(client, child_name="Ria", concern="not eating at school", settings="x")
+    assert response.status_code == 400 and "fields it does not have" in response.get_data(as_text=True)
+    assert not any(i.pathway_key == "helper" for i in engine.inbox(engine.actor("dsw1"), InboxFilter()).items)
+
+
+def test_a_pathway_not_open_to_the_public_is_refused(engine):
+    client = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "t",
+                         "REFERRAL_PATHWAY": "mini"}).test_client()
+    response = refer(client, child_name="Sam", concern="bruise")
+    assert response.status_code == 403
+
+
+def test_the_sixth_post_within_the_window_is_429(client):
+    for _ in range(5):
+        assert refer(client, child_name="", concern="").status_code == 400
+    response = refer(client, child_name="Ria", concern="not eating at school")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 429 and "(0116) 305 0005" in text and "01572 722577" in text
+
+
+def test_the_rate_limiter_forgets_old_hits():
+    now = [0.0]
+    limiter = RateLimiter(2, 10, clock=lambda: now[0])
+    assert limiter.allow("a") and limiter.allow("a") and not limiter.allow("a") and limiter.allow("b")
+    now[0] = 10.5
+    assert limiter.allow("a")
+
+
+def test_record_a_contact_needs_sign_in(client):
+    response = client.get("/contacts/new")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
+
+
+def test_record_a_contact_starts_a_case_as_the_practitioner(client, engine):
+    sign_in(client)
+    page = client.get("/contacts/new")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Record a contact" in text and 'name="child_name"' in text
+    assert 'href="/contacts/new"' in text  # the header navigation
+    response = client.post("/contacts/new", data={"csrf_token": csrf_of(page), "child_name": "Sam",
+                                                  "concern": "bruise"})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/cases/")
+    case_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "govuk-notification-banner--success" in case_page and "Contact recorded" in case_page
+    case_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    case = engine.get_case(case_id, engine.actor("dsw1"))
+    assert case.pathway_key == "mini" and case.data["case"]["started_by"] == "dsw1"
+
+
+def test_record_a_contact_shows_errors_and_keeps_what_was_typed(client):
+    sign_in(client)
+    page = client.get("/contacts/new?pathway=mini")
+    response = client.post("/contacts/new?pathway=mini", data={"csrf_token": csrf_of(page), "concern": "typed"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'href="#child_name"' in text and "typed" in text
+
+
+def test_record_a_contact_without_the_start_role_is_403(client, engine):
+    engine.add_user("tm9", "Tina Manager", ["Team Manager"], password="pw-tm9")
+    sign_in(client, "tm9", "pw-tm9")
+    page = client.get("/contacts/new")
+    response = client.post("/contacts/new", data={"csrf_token": csrf_of(page), "child_name": "Sam"})
+    assert response.status_code == 403 and "Sam" in response.get_data(as_text=True)
+
+
+def test_an_unknown_pathway_is_404(client):
+    sign_in(client)
+    assert client.get("/contacts/new?pathway=no_such").status_code == 404

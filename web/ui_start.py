@@ -1,0 +1,204 @@
+"""Starting cases from pages: practitioners recording a contact, and the public online referral form.
+
+* ``/contacts/new`` (signed in): "Record a contact". The start form of the pathway named by
+  ``?pathway=`` or, by default, the app config ``CONTACT_PATHWAY`` ("front_door"), rendered from its
+  JSON Schema by :mod:`web.ui_forms`; the case is started as the signed-in practitioner.
+* ``/referral`` (no sign-in): the online referral form (seed 001 s5.1, the online Multi Agency
+  Referral Form). The start form of the pathway named by ``REFERRAL_PATHWAY`` ("front_door"), which
+  must say ``public_start: true`` in its manifest (:meth:`engine.Engine.start_public_case`). Internal
+  fields are set by the page, not shown: see :data:`PUBLIC_PRESETS` and :data:`RECEIVED_AT_FIELD`
+  (each only when the form declares it). The emergency numbers come first (seed 000).
+
+Hostile input on ``/referral``: the engine's form validation is the gate (the page also refuses fields
+the form does not declare); the body size is capped by ``MAX_CONTENT_LENGTH``; POSTs are rate limited
+per client IP by :class:`RateLimiter` (app config ``REFERRAL_RATE_LIMIT`` = ``(posts, seconds)``,
+default 5 per 10 minutes) with a 429 page giving the phone numbers. The client IP is
+``request.remote_addr``: behind a reverse proxy that is the proxy's address, so every visitor would
+share one allowance. Set the app config ``PROXY_FIX_X_FOR`` to the number of trusted proxies in front
+of the app (see :func:`web.app.create_app`) so Werkzeug's ``ProxyFix`` takes the address from
+``X-Forwarded-For``; without it that header is never trusted (anyone can send it).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for)
+from flask_login import login_required
+
+from engine import FormValidationError, PathwaysError, PermissionDeniedError
+from web.auth import current_engine
+from web.ui_auth import current_ui_actor, engine_error_page
+from web.ui_forms import build_fields, engine_errors, read_submission
+
+DEFAULT_PATHWAY = "front_door"
+DEFAULT_RATE_LIMIT = (5, 600)  # POSTs per client IP, per this many seconds
+MAX_PATHWAY_KEY = 64
+RECEIVED_AT_FIELD = "contact_received_at"  # pre-filled with now (recording a contact) or set (referral)
+PUBLIC_PRESETS = {"contact_method": "online_form"}  # set by the referral page, never shown to the public
+LIMITER_EXTENSION = "pathways_referral_limiter"
+REFERENCE_KEY = "pathways_referral_reference"
+FORM_KEYS = frozenset({"csrf_token"})
+
+bp = Blueprint("ui_start", __name__)
+bp.register_error_handler(PathwaysError, engine_error_page)
+
+
+class RateLimiter:
+    """At most ``limit`` hits per ``window`` seconds per key (in-process: one allowance per worker)."""
+
+    MAX_KEYS = 10_000
+
+    def __init__(self, limit: int, window: float, clock=time.monotonic):
+        self.limit, self.window, self._clock = int(limit), float(window), clock
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        """Count a hit for ``key``; False (and not counted) when it is over the limit."""
+        now = self._clock()
+        with self._lock:
+            if len(self._hits) >= self.MAX_KEYS:
+                self._prune(now)
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return False
+            hits.append(now)
+            return True
+
+    def _prune(self, now: float) -> None:
+        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]:
+            del self._hits[key]
+        if len(self._hits) >= self.MAX_KEYS:  # a flood of addresses: forget the lot rather than grow
+            self._hits.clear()
+
+
+def limiter() -> RateLimiter:
+    app = current_app
+    found = app.extensions.get(LIMITER_EXTENSION)
+    if found is None:
+        limit, window = app.config.get("REFERRAL_RATE_LIMIT") or DEFAULT_RATE_LIMIT
+        found = app.extensions.setdefault(LIMITER_EXTENSION, RateLimiter(limit, window))
+    return found
+
+
+def _now_text() -> str:
+    return current_engine().clock.now().isoformat(timespec="seconds")
+
+
+def _properties(schema: dict | None) -> dict:
+    return (schema or {}).get("properties") or {}
+
+
+def _summary(fields, errors: dict[str, str]) -> list[tuple[str, str]]:
+    summary = [(f.id, f.error) for f in fields if f.error]
+    if errors.get(""):
+        summary.insert(0, ((fields[0].id if fields else "main-content"), errors[""]))
+    return summary
+
+
+# -- recording a contact (practitioners) ------------------------------------------------------------
+
+def _contact_pathway() -> str:
+    key = request.args.get("pathway") or current_app.config.get("CONTACT_PATHWAY") or DEFAULT_PATHWAY
+    if len(key) > MAX_PATHWAY_KEY:
+        abort(404)
+    return key
+
+
+def _render_contact(pathway: str, schema: dict | None, values: dict, errors: dict[str, str] | None = None,
+                    status: int = 200, refused: str = ""):
+    errors = errors or {}
+    fields = build_fields(schema, values, errors)
+    summary = _summary(fields, errors)
+    return render_template("contact.html", fields=fields, error_list=summary, has_errors=bool(summary),
+                           pathway=pathway, refused=refused,
+                           form_title=(schema or {}).get("title") or "Record a contact"), status
+
+
+@bp.route("/contacts/new", methods=["GET", "POST"])
+@login_required
+def new_contact():
+    """Record a contact: the pathway's start form; the case is started as the signed-in practitioner."""
+    engine, pathway = current_engine(), _contact_pathway()
+    schema = engine.start_form(pathway)
+    if request.method == "GET":
+        values = {RECEIVED_AT_FIELD: _now_text()} if RECEIVED_AT_FIELD in _properties(schema) else {}
+        return _render_contact(pathway, schema, values)
+    data, typed, errors = read_submission(schema, request.form)
+    if errors:
+        return _render_contact(pathway, schema, typed, errors, 400)
+    try:
+        case = engine.start_case(pathway, data, current_ui_actor())
+    except FormValidationError as error:
+        fields = {f.name: f for f in build_fields(schema, typed)}
+        return _render_contact(pathway, schema, typed, engine_errors(schema, error.field_errors, fields), 400)
+    except PermissionDeniedError as error:
+        return _render_contact(pathway, schema, typed, status=403, refused=str(error))
+    flash(f"Contact recorded: case {case.reference} started", "success")
+    return redirect(url_for("ui_cases.case_page", case_id=case.id), code=303)
+
+
+# -- the public online referral form -----------------------------------------------------------------
+
+def _referral_pathway() -> str:
+    return current_app.config.get("REFERRAL_PATHWAY") or DEFAULT_PATHWAY
+
+
+def _set_by_page(schema: dict | None) -> dict:
+    """The fields the page fills in itself, for those the form declares."""
+    declared = _properties(schema)
+    preset = {k: v for k, v in PUBLIC_PRESETS.items() if k in declared}
+    if RECEIVED_AT_FIELD in declared:
+        preset[RECEIVED_AT_FIELD] = _now_text()
+    return preset
+
+
+def _render_referral(schema: dict | None, values: dict, errors: dict[str, str] | None = None, status: int = 200):
+    errors = errors or {}
+    hidden = set(_set_by_page(schema))
+    fields = [f for f in build_fields(schema, values, errors) if f.name not in hidden]
+    summary = _summary(fields, errors)
+    return render_template("referral.html", fields=fields, error_list=summary, has_errors=bool(summary)), status
+
+
+@bp.route("/referral", methods=["GET", "POST"])
+def referral():
+    """The online referral form: no sign-in; rate limited per client IP; the engine validates."""
+    engine = current_engine()
+    if request.method == "POST" and not limiter().allow(request.remote_addr or "unknown"):
+        return render_template("referral_limited.html"), 429
+    pathway = _referral_pathway()
+    schema = engine.start_form(pathway)
+    if request.method == "GET":
+        return _render_referral(schema, {})
+    preset = _set_by_page(schema)
+    shown = set(_properties(schema)) - set(preset)
+    unknown = sorted(k for k in request.form if k not in shown and k not in FORM_KEYS)
+    data, typed, errors = read_submission(schema, request.form)
+    typed = {k: v for k, v in typed.items() if k in shown}
+    errors = {k: v for k, v in errors.items() if k in shown}
+    if unknown:
+        errors[""] = "The form was sent with fields it does not have. Reload the page and try again."
+    if errors:
+        return _render_referral(schema, typed, errors, 400)
+    data.update(preset)
+    try:
+        case = engine.start_public_case(pathway, data)
+    except FormValidationError as error:
+        fields = {f.name: f for f in build_fields(schema, typed) if f.name in shown}
+        return _render_referral(schema, typed, engine_errors(schema, error.field_errors, fields), 400)
+    session[REFERENCE_KEY] = case.reference
+    return redirect(url_for("ui_start.referral_sent"), code=303)
+
+
+@bp.get("/referral/sent")
+def referral_sent():
+    """The confirmation: the acknowledgement reference and what happens next (once per referral)."""
+    reference = session.pop(REFERENCE_KEY, None)
+    if not reference:
+        return redirect(url_for("ui_start.referral"))
+    return render_template("referral_sent.html", reference=reference)
