@@ -14,17 +14,20 @@ from .facade import DATABASE_URL_SETTING, Engine
 from .queries import MAX_PER_PAGE, InboxFilter
 from .scenarios import Coverage, ScenarioResult, run_scenarios
 from .validation import check_paths
-from .views import (Actor, AuditEventView, CaseView, LinkView, PublishResult, TaskView, TickResult, TimerView, TraceView,
+from .views import (Actor, AuditEventView, CaseView, LinkView, PublishResult, StartPresets, TaskView, TickResult,
+                    TimerView, TraceView,
                     UserView, VerifyResult, VersionView, WorkItemView, WorkPage)
 from .workdays import add_working_days, is_working_day, working_days_between
 
 __all__ = [
-    "Actor", "AuditEventView", "AuthenticationError", "Bundle", "CaseClosedError", "CaseNotFoundError", "CaseView",
-    "Clock", "ConfigurationError", "Coverage", "ConflictError", "DATABASE_URL_SETTING", "Engine", "ExpressionError",
-    "ExpressionSizeError", "ExpressionTimeoutError", "FixedClock", "FormValidationError", "InboxFilter", "LinkView", "MAX_PER_PAGE", "Manifest",
-    "NotFoundError", "OffsetClock", "PathwayInvalidError", "PathwayNotFoundError", "PathwaysError",
-    "PermissionDeniedError", "Problem", "PublishResult", "ScenarioResult", "run_scenarios", "SandboxViolationError", "StaleCaseError", "SystemClock",
-    "TaskNotFoundError", "TaskNotReadyError", "TaskView", "TickResult", "TimerView", "TraceView", "UserNotFoundError", "UserView",
-    "VerifyResult", "VersionView", "WorkItemView", "WorkPage", "WorkflowRunError", "add_working_days",
-    "check_paths", "is_working_day", "parse_manifest", "read_folder", "working_days_between",
+    "Actor", "add_working_days", "AuditEventView", "AuthenticationError", "Bundle", "CaseClosedError",
+    "CaseNotFoundError", "CaseView", "check_paths", "Clock", "ConfigurationError", "ConflictError", "Coverage",
+    "DATABASE_URL_SETTING", "Engine", "ExpressionError", "ExpressionSizeError", "ExpressionTimeoutError",
+    "FixedClock", "FormValidationError", "InboxFilter", "is_working_day", "LinkView", "Manifest",
+    "MAX_PER_PAGE", "NotFoundError", "OffsetClock", "parse_manifest", "PathwayInvalidError",
+    "PathwayNotFoundError", "PathwaysError", "PermissionDeniedError", "Problem", "PublishResult", "read_folder",
+    "run_scenarios", "SandboxViolationError", "ScenarioResult", "StaleCaseError", "StartPresets", "SystemClock",
+    "TaskNotFoundError", "TaskNotReadyError", "TaskView", "TickResult", "TimerView", "TraceView",
+    "UserNotFoundError", "UserView", "VerifyResult", "VersionView", "WorkflowRunError", "working_days_between",
+    "WorkItemView", "WorkPage",
 ]

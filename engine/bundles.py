@@ -34,6 +34,10 @@ class Manifest:
     # The pathway may be started by the public (no sign-in) through the online referral form:
     # :meth:`engine.Engine.start_public_case` refuses pathways without it.
     public_start: bool = False
+    # start_fields: what the start pages fill in themselves (so no Python names a form field):
+    # ``now`` lists fields given the current time; ``public`` fields the public form sets, unseen.
+    start_now: tuple[str, ...] = ()
+    start_public: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,17 @@ def parse_manifest(content: bytes, file: str = MANIFEST) -> Manifest:
     public_start = data.get("public_start", False)
     if not isinstance(public_start, bool):
         raise bad("public_start must be true or false")
+    start_fields = data.get("start_fields") or {}
+    now_fields = start_fields.get("now", []) if isinstance(start_fields, dict) else None
+    public_values = start_fields.get("public", {}) if isinstance(start_fields, dict) else None
+    if (not isinstance(now_fields, list) or not all(isinstance(f, str) and f.isidentifier() for f in now_fields)
+            or not isinstance(public_values, dict)
+            or not all(isinstance(k, str) and k.isidentifier() and isinstance(v, (str, int, float, bool))
+                       for k, v in public_values.items())):
+        raise bad("start_fields must be {now: [field names], public: {field name: value}}")
     return Manifest(key=data["key"], name=data["name"], process_id=data["process"], settings=settings,
-                    title=title, description=str(data.get("description") or ""), public_start=public_start)
+                    title=title, description=str(data.get("description") or ""), public_start=public_start,
+                    start_now=tuple(now_fields), start_public=dict(public_values))
 
 
 def read_folder(folder: Path, forms_dir: Path | None) -> Bundle:

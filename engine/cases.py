@@ -20,7 +20,7 @@ from .errors import (CaseClosedError, ConflictError, ExpressionError, FormValida
 from .forms import validate_submission
 from .models import Case, CaseTask, User, UserRole, WorkItem
 from .runtime import LiveCase, Runtime
-from .views import Actor
+from .views import Actor, StartPresets
 
 RESERVED_KEYS = frozenset({"case", "settings"})
 PUBLIC_ACTOR = "online referral"  # who starts the cases the public sends in
@@ -90,6 +90,19 @@ def start_form(rt: Runtime, pathway_key: str) -> dict | None:
         form = stepping.properties(start_event).get("formJsonSchemaFilename") if start_event is not None else None
         text = versions.file_text(session, version.id, form, rt) if form else None
     return json.loads(text) if text else None
+
+
+def start_presets(rt: Runtime, pathway_key: str) -> StartPresets:
+    """The latest published version's ``start_fields`` (see :class:`engine.views.StartPresets`).
+
+    Raises: PathwayNotFoundError.
+    """
+    with rt.db.reading() as session:
+        _pathway, version = versions.latest_published(session, pathway_key)
+        manifest = _manifest(session, rt, version.id)
+    if manifest is None:
+        return StartPresets()
+    return StartPresets(now=manifest.start_now, public=dict(manifest.start_public))
 
 
 def _require_start_role(actor: Actor, start_event, name: str) -> None:

@@ -13,7 +13,8 @@ from .bundles import Bundle, read_folder
 from .db import Database, redact
 from .queries import InboxFilter
 from .runtime import Runtime
-from .views import (Actor, AuditEventView, CaseView, PublishResult, TickResult, TraceView, UserView, VerifyResult,
+from .views import (Actor, AuditEventView, CaseView, PublishResult, StartPresets, TickResult, TraceView, UserView,
+                    VerifyResult,
                     WorkPage)
 
 DATABASE_URL_SETTING = "PATHWAYS_DATABASE_URL"
@@ -129,6 +130,13 @@ class Engine:
         Raises: PathwayNotFoundError.
         """
         return cases.start_form(self._rt, pathway_key)
+
+    def start_presets(self, pathway_key: str) -> StartPresets:
+        """The fields the pathway's start pages fill in themselves (its manifest's ``start_fields``).
+
+        Raises: PathwayNotFoundError.
+        """
+        return cases.start_presets(self._rt, pathway_key)
 
     def get_case(self, case_id: int, actor: Actor) -> CaseView:
         """Raises: CaseNotFoundError, PermissionDeniedError."""

@@ -169,3 +169,11 @@ class TraceView:
     waiting: tuple[str, ...]      # timers and messages being waited for
     flows_taken: tuple[str, ...]  # sequence flow ids, each once, in first-taken order
     ended: tuple[str, ...]        # end events reached
+
+
+@dataclass(frozen=True)
+class StartPresets:
+    """What a pathway's start pages fill in themselves (its manifest's ``start_fields``)."""
+
+    now: tuple[str, ...] = ()                  # fields given the current time
+    public: dict = field(default_factory=dict)  # fields the public form sets without showing them

@@ -6,8 +6,9 @@
 * ``/referral`` (no sign-in): the online referral form (seed 001 s5.1, the online Multi Agency
   Referral Form). The start form of the pathway named by ``REFERRAL_PATHWAY`` ("front_door"), which
   must say ``public_start: true`` in its manifest (:meth:`engine.Engine.start_public_case`). Internal
-  fields are set by the page, not shown: see :data:`PUBLIC_PRESETS` and :data:`RECEIVED_AT_FIELD`
-  (each only when the form declares it). The emergency numbers come first (seed 000).
+  fields are set by the page, not shown: the pathway's manifest names them (``start_fields``:
+  ``now`` fields get the current time, ``public`` fields a fixed value), so no Python names a form
+  field (each is set only when the form declares it). The emergency numbers come first (seed 000).
 
 Hostile input on ``/referral``: the engine's form validation is the gate (the page also refuses fields
 the form does not declare); the body size is capped by ``MAX_CONTENT_LENGTH``; POSTs are rate limited
@@ -35,8 +36,6 @@ from web.ui_forms import build_fields, engine_errors, read_submission
 DEFAULT_PATHWAY = "front_door"
 DEFAULT_RATE_LIMIT = (5, 600)  # POSTs per client IP, per this many seconds
 MAX_PATHWAY_KEY = 64
-RECEIVED_AT_FIELD = "contact_received_at"  # pre-filled with now (recording a contact) or set (referral)
-PUBLIC_PRESETS = {"contact_method": "online_form"}  # set by the referral page, never shown to the public
 LIMITER_EXTENSION = "pathways_referral_limiter"
 REFERENCE_KEY = "pathways_referral_reference"
 FORM_KEYS = frozenset({"csrf_token"})
@@ -126,7 +125,8 @@ def new_contact():
     engine, pathway = current_engine(), _contact_pathway()
     schema = engine.start_form(pathway)
     if request.method == "GET":
-        values = {RECEIVED_AT_FIELD: _now_text()} if RECEIVED_AT_FIELD in _properties(schema) else {}
+        declared = _properties(schema)
+        values = {name: _now_text() for name in engine.start_presets(pathway).now if name in declared}
         return _render_contact(pathway, schema, values)
     data, typed, errors = read_submission(schema, request.form)
     if errors:
@@ -148,18 +148,18 @@ def _referral_pathway() -> str:
     return current_app.config.get("REFERRAL_PATHWAY") or DEFAULT_PATHWAY
 
 
-def _set_by_page(schema: dict | None) -> dict:
-    """The fields the page fills in itself, for those the form declares."""
-    declared = _properties(schema)
-    preset = {k: v for k, v in PUBLIC_PRESETS.items() if k in declared}
-    if RECEIVED_AT_FIELD in declared:
-        preset[RECEIVED_AT_FIELD] = _now_text()
+def _set_by_page(pathway: str, schema: dict | None) -> dict:
+    """The fields the page fills in itself (the manifest's ``start_fields``), for those the form declares."""
+    declared, presets = _properties(schema), current_engine().start_presets(pathway)
+    preset = {k: v for k, v in presets.public.items() if k in declared}
+    preset.update({name: _now_text() for name in presets.now if name in declared})
     return preset
 
 
-def _render_referral(schema: dict | None, values: dict, errors: dict[str, str] | None = None, status: int = 200):
+def _render_referral(pathway: str, schema: dict | None, values: dict, errors: dict[str, str] | None = None,
+                     status: int = 200):
     errors = errors or {}
-    hidden = set(_set_by_page(schema))
+    hidden = set(_set_by_page(pathway, schema))
     fields = [f for f in build_fields(schema, values, errors) if f.name not in hidden]
     summary = _summary(fields, errors)
     return render_template("referral.html", fields=fields, error_list=summary, has_errors=bool(summary)), status
@@ -174,8 +174,8 @@ def referral():
     pathway = _referral_pathway()
     schema = engine.start_form(pathway)
     if request.method == "GET":
-        return _render_referral(schema, {})
-    preset = _set_by_page(schema)
+        return _render_referral(pathway, schema, {})
+    preset = _set_by_page(pathway, schema)
     shown = set(_properties(schema)) - set(preset)
     unknown = sorted(k for k in request.form if k not in shown and k not in FORM_KEYS)
     data, typed, errors = read_submission(schema, request.form)
@@ -184,13 +184,13 @@ def referral():
     if unknown:
         errors[""] = "The form was sent with fields it does not have. Reload the page and try again."
     if errors:
-        return _render_referral(schema, typed, errors, 400)
+        return _render_referral(pathway, schema, typed, errors, 400)
     data.update(preset)
     try:
         case = engine.start_public_case(pathway, data)
     except FormValidationError as error:
         fields = {f.name: f for f in build_fields(schema, typed) if f.name in shown}
-        return _render_referral(schema, typed, engine_errors(schema, error.field_errors, fields), 400)
+        return _render_referral(pathway, schema, typed, engine_errors(schema, error.field_errors, fields), 400)
     session[REFERENCE_KEY] = case.reference
     return redirect(url_for("ui_start.referral_sent"), code=303)
 

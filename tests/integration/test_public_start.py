@@ -6,25 +6,42 @@ import shutil
 
 import pytest
 
-from engine import (Actor, FormValidationError, InboxFilter, PathwayNotFoundError, PermissionDeniedError,
+from engine import (Actor, PathwayInvalidError, FormValidationError, InboxFilter, PathwayNotFoundError, PermissionDeniedError,
                     parse_manifest)
 from tests.integration.conftest import FORMS, PROCESSES
 
 pytestmark = pytest.mark.postgres
 
 
-def make_public(engine, tmp_path, key="helper"):
-    """Publish a new version of the fixture pathway ``key`` whose manifest says ``public_start: true``."""
+def make_public(engine, tmp_path, key="helper", extra=""):
+    """Publish a new version of the fixture pathway ``key`` whose manifest says ``public_start: true``
+    (and ``extra`` manifest lines)."""
     folder = tmp_path / key
     shutil.copytree(PROCESSES / key, folder)
     with (folder / "pathway.yaml").open("a") as manifest:
-        manifest.write("\npublic_start: true\n")
+        manifest.write("\npublic_start: true\n" + extra)
     return engine.publish_folder(folder, FORMS, Actor.system())
 
 
 def test_the_manifest_reads_public_start():
     assert parse_manifest(b"key: abc\nname: A\nprocess: p\npublic_start: true\n").public_start is True
     assert parse_manifest(b"key: abc\nname: A\nprocess: p\n").public_start is False
+
+
+def test_the_manifest_reads_start_fields():
+    manifest = parse_manifest(b"key: abc\nname: A\nprocess: p\n"
+                              b"start_fields: {now: [received_at], public: {method: online_form}}\n")
+    assert (manifest.start_now, manifest.start_public) == (("received_at",), {"method": "online_form"})
+    assert parse_manifest(b"key: abc\nname: A\nprocess: p\n").start_now == ()
+    with pytest.raises(PathwayInvalidError, match="start_fields"):
+        parse_manifest(b"key: abc\nname: A\nprocess: p\nstart_fields: {now: [1, 2]}\n")
+
+
+def test_start_presets_come_from_the_published_manifest(engine, tmp_path):
+    assert engine.start_presets("helper").public == {}
+    make_public(engine, tmp_path, "helper", "start_fields:\n  now: [concern]\n  public: {child_name: Anon}\n")
+    presets = engine.start_presets("helper")
+    assert (presets.now, presets.public) == (("concern",), {"child_name": "Anon"})
 
 
 def test_a_public_pathway_starts_as_the_online_referral_actor(engine, tmp_path, actors):

@@ -62,10 +62,9 @@ def test_a_valid_referral_is_confirmed_and_reaches_the_duty_inbox(client, engine
     assert reference in client.get("/inbox").get_data(as_text=True)
 
 
-def test_the_referral_sets_contact_method_when_the_form_declares_it(engine, tmp_path, monkeypatch):
-    from web import ui_start
-    monkeypatch.setattr(ui_start, "PUBLIC_PRESETS", {"concern": "online_form"})  # a declared field
-    make_public(engine, tmp_path, "helper")
+def test_the_referral_sets_the_manifests_public_fields(engine, tmp_path):
+    # The manifest's start_fields names the fields the page sets itself (here a declared field).
+    make_public(engine, tmp_path, "helper", "start_fields:\n  public: {concern: online_form}\n")
     client = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "t",
                          "REFERRAL_PATHWAY": "helper"}).test_client()
     assert 'name="concern"' not in client.get("/referral").get_data(as_text=True)
