@@ -13,7 +13,7 @@ other keys):
 
 then ANALYZE (VACUUM ANALYZE on PostgreSQL). Measured, each over --calls calls (default 200):
 ``Engine.inbox`` for an actor with one role and one with three, first page and a deep page, with a pathway filter and a due_before filter, the
-"assigned to me" view, and ``Engine.work_counts``; the baseline is a trivial ``SELECT 1`` through the same
+"assigned to me" view, ``Engine.work_counts`` and ``Engine.inbox_choices`` (the filter form's choices); the baseline is a trivial ``SELECT 1`` through the same
 engine (``engine.database.reading()``). The plans of the inbox statements are printed (captured from the
 engine as it runs them; EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on PostgreSQL).
 
@@ -246,6 +246,8 @@ def run(engine, n_cases: int, calls: int, budget: float) -> int:
          engine.inbox(three, InboxFilter(mine_only=True)).total),
         ("work_counts, 1 role", lambda: engine.work_counts(one), None),
         ("work_counts, 3 roles", lambda: engine.work_counts(three), None),
+        ("inbox filter choices, 1 role", lambda: engine.inbox_choices(one), None),
+        ("inbox filter choices, 3 roles", lambda: engine.inbox_choices(three), None),
     ]
     print(f"{calls} calls each, one at a time, after 3 warm-up calls (a query stops early, after at least 20 calls, "
           f"once {budget:g} s are spent); milliseconds")

@@ -1,8 +1,8 @@
 """Pathway bundles: the files that make one version of a pathway, read from disk or from storage.
 
 On disk a pathway is a folder of ``processes/`` holding ``pathway.yaml`` (its manifest), its BPMN and
-DMN files and its scenarios; the forms its tasks name are taken from the top-level ``forms/``
-folder. A bundle's identity is the SHA-256 of its files, so loading an unchanged pathway again
+DMN files, its scenarios and its letter templates (``*.txt``); the forms its tasks name are taken
+from the top-level ``forms/`` folder. A bundle's identity is the SHA-256 of its files, so loading an unchanged pathway again
 makes no new version.
 """
 from __future__ import annotations
@@ -15,12 +15,13 @@ from pathlib import Path
 import yaml
 
 from .errors import PathwayInvalidError, Problem
+from .letter_specs import LetterSpec, parse_letters
 
 MANIFEST = "pathway.yaml"
 MAX_FILE_BYTES = 2_000_000
 MAX_BUNDLE_FILES = 200
 _KEY = re.compile(r"^[a-z][a-z0-9_]{1,60}$")
-_BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".yaml", ".yml", ".json")
+_BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".yaml", ".yml", ".json", ".txt")  # .txt: letter templates
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,12 @@ class Manifest:
     # ``now`` lists fields given the current time; ``public`` fields the public form sets, unseen.
     start_now: tuple[str, ...] = ()
     start_public: dict = field(default_factory=dict)
+    # summary: what the case page shows first (the child, the referrer...): ``(heading, (field, ...))``
+    # pairs, each field named in one of the version's forms (checked at publication).
+    summary: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # letters: the letters the pathway offers, each from a template per value of a case field
+    # (see engine/letter_specs.py; the templates are checked at publication).
+    letters: tuple[LetterSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,9 +107,34 @@ def parse_manifest(content: bytes, file: str = MANIFEST) -> Manifest:
             or not all(isinstance(k, str) and k.isidentifier() and isinstance(v, (str, int, float, bool))
                        for k, v in public_values.items())):
         raise bad("start_fields must be {now: [field names], public: {field name: value}}")
+    summary = _summary(data.get("summary") or [], bad)
     return Manifest(key=data["key"], name=data["name"], process_id=data["process"], settings=settings,
                     title=title, description=str(data.get("description") or ""), public_start=public_start,
-                    start_now=tuple(now_fields), start_public=dict(public_values))
+                    start_now=tuple(now_fields), start_public=dict(public_values), summary=summary,
+                    letters=parse_letters(data.get("letters"), bad))
+
+
+def _summary(sections, bad) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``summary: [{heading: Child, fields: [child_name, ...]}, ...]`` as ``((heading, fields), ...)``.
+
+    Raises:
+        PathwayInvalidError (made by ``bad``): not a list of such mappings, or a field is not a plain name.
+    """
+    shape = "summary must be a list of {heading: text, fields: [field names]}"
+    if not isinstance(sections, list):
+        raise bad(shape)
+    parsed = []
+    for n, section in enumerate(sections, start=1):
+        if not isinstance(section, dict) or set(section) - {"heading", "fields"}:
+            raise bad(f"{shape} (section {n})")
+        heading, names = section.get("heading"), section.get("fields")
+        if not isinstance(heading, str) or not heading.strip():
+            raise bad(f"summary section {n} needs a heading (text)")
+        if (not isinstance(names, list) or not names
+                or not all(isinstance(f, str) and f.isidentifier() for f in names)):
+            raise bad(f"summary section {heading!r} needs fields: a list of field names")
+        parsed.append((heading.strip(), tuple(names)))
+    return tuple(parsed)
 
 
 def read_folder(folder: Path, forms_dir: Path | None) -> Bundle:

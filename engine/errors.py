@@ -10,17 +10,20 @@ The tree (callers catch the narrowest class they can handle)::
     |   +-- CaseNotFoundError
     |   +-- TaskNotFoundError
     |   +-- UserNotFoundError
+    |   +-- LetterNotFoundError        no such letter on the case's pathway, or no such recorded letter
     +-- AuthenticationError            unknown or revoked credentials
-    +-- PermissionDeniedError          the actor may not do this (wrong role, four eyes)
+    +-- PermissionDeniedError          the actor may not do this (wrong role, four eyes, not an administrator)
     +-- FormValidationError            submitted data fails the task's JSON Schema; ``.field_errors``
     +-- ConflictError                  the case moved on under the caller; reload and retry
     |   +-- StaleCaseError             the caller's case version is out of date
     |   +-- TaskNotReadyError          the task is completed, cancelled or not yet reachable
     |   +-- CaseClosedError            the case is completed or cancelled
+    |   +-- LetterNotReadyError        the pathway does not offer this letter for the case now
     +-- ExpressionError                a pathway expression failed while a case ran; ``.element_id``
     |   +-- SandboxViolationError      the expression tried something the sandbox forbids
     |   +-- ExpressionTimeoutError     it ran longer than the time limit
     |   +-- ExpressionSizeError        it built a value larger than the size limit
+    |   +-- LetterTemplateError        a letter template failed (a name the case lacks, a limit, refused)
     +-- WorkflowRunError               the workflow could not continue (e.g. no gateway flow matched)
 
 Every engine service call that raises one of these has rolled its transaction back: the database is
@@ -82,6 +85,10 @@ class UserNotFoundError(NotFoundError):
     pass
 
 
+class LetterNotFoundError(NotFoundError):
+    pass
+
+
 class AuthenticationError(PathwaysError):
     """Credentials are missing, unknown or revoked."""
 
@@ -119,6 +126,10 @@ class CaseClosedError(ConflictError):
     pass
 
 
+class LetterNotReadyError(ConflictError):
+    """The case is not (or no longer) at a point where its pathway offers this letter."""
+
+
 class ExpressionError(PathwaysError):
     """A pathway expression (condition, script, timer, DMN cell) failed while a case ran."""
 
@@ -138,6 +149,10 @@ class ExpressionTimeoutError(ExpressionError):
 
 class ExpressionSizeError(ExpressionError):
     pass
+
+
+class LetterTemplateError(ExpressionError):
+    """A letter template could not be written for a case; ``.expression`` is the template's path."""
 
 
 class WorkflowRunError(PathwaysError):

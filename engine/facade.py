@@ -8,11 +8,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import cases, clock as clockmod, publishing, queries, schema, timers, users
+from . import cases, clock as clockmod, publishing, queries, ratelimit, records, schema, timers, users
 from .bundles import Bundle, read_folder
 from .db import Database, redact
 from .queries import InboxFilter
 from .runtime import Runtime
+from . import drafts
+from .views import DraftView
+from .views import CaseRecordsView, InboxChoices
+from . import diagram
+from .views import DiagramView
+from . import letters
+from .views import CaseLettersView, LetterView
 from .views import (Actor, AuditEventView, CaseView, PublishResult, StartPresets, TickResult, TraceView, UserView,
                     VerifyResult,
                     WorkPage)
@@ -79,12 +86,18 @@ class Engine:
         publishing.sync_roles(self._rt, roles)
 
     # -- users --------------------------------------------------------------------------------------
-    def add_user(self, username: str, display_name: str, roles: list[str], password: str | None = None) -> UserView:
-        """Raises: ConflictError (username taken), FormValidationError (bad username, unknown role)."""
-        return users.add_user(self._rt, username, display_name, roles, password)
+    def add_user(self, username: str, display_name: str, roles: list[str], password: str | None = None, *,
+                 admin: bool = False, actor: Actor | None = None) -> UserView:
+        """Add a user; ``actor`` None is the system (CLI, ``init --demo``), else an administrator.
 
-    def list_users(self) -> list[UserView]:
-        return users.list_users(self._rt)
+        See :func:`engine.users.add_user`. Raises: PermissionDeniedError (``actor`` is not an
+        administrator), ConflictError (username taken, system path), FormValidationError (per field).
+        """
+        return users.add_user(self._rt, username, display_name, roles, password, admin=admin, actor=actor)
+
+    def list_users(self, actor: Actor | None = None) -> list[UserView]:
+        """Every user; with ``actor``, only for an administrator. Raises: PermissionDeniedError."""
+        return users.list_users(self._rt, actor)
 
     def actor(self, username: str) -> Actor:
         """Raises: UserNotFoundError."""
@@ -101,6 +114,48 @@ class Engine:
     def authenticate_password(self, username: str, password: str) -> Actor:
         """Raises: AuthenticationError."""
         return users.authenticate_password(self._rt, username, password)
+
+    # -- user administration (administrators only; engine/users.py) --------------------------------
+    def get_user(self, username: str, actor: Actor) -> UserView:
+        """Raises: PermissionDeniedError (not an administrator), UserNotFoundError."""
+        return users.get_user(self._rt, actor, username)
+
+    def change_user_roles(self, username: str, roles: list[str], actor: Actor, *,
+                          admin: bool | None = None) -> UserView:
+        """Set a user's roles and (unless ``admin`` is None) administrator flag.
+
+        Raises: PermissionDeniedError (not an administrator; removing one's own or the last
+        administrator flag), UserNotFoundError, FormValidationError (unknown roles).
+        """
+        return users.change_roles(self._rt, actor, username, roles, admin)
+
+    def set_user_active(self, username: str, active: bool, actor: Actor) -> UserView:
+        """Deactivate or reactivate a user.
+
+        Raises: PermissionDeniedError (not an administrator; deactivating oneself or the last
+        administrator), UserNotFoundError.
+        """
+        return users.set_active(self._rt, actor, username, active)
+
+    def reset_password(self, username: str, password: str, actor: Actor) -> UserView:
+        """Raises: PermissionDeniedError, UserNotFoundError, FormValidationError (password rules)."""
+        return users.reset_password(self._rt, actor, username, password)
+
+    # -- rate limits (shared by every worker and app instance; engine/ratelimit.py) ------------------
+    def rate_limit_hit(self, bucket: str, key: str, limit: int, window_seconds: float) -> bool:
+        """Count a hit for ``key`` unless it already has ``limit`` in the window; True if allowed.
+
+        Raises: ConfigurationError (a limit or window that makes no sense).
+        """
+        return ratelimit.hit(self._rt, bucket, key, limit, window_seconds)
+
+    def rate_limit_record(self, bucket: str, key: str, window_seconds: float) -> None:
+        """Count a hit for ``key`` whatever its count (e.g. a failed sign-in). Raises: ConfigurationError."""
+        ratelimit.record(self._rt, bucket, key, window_seconds)
+
+    def rate_limit_blocked(self, bucket: str, key: str, limit: int, window_seconds: float) -> bool:
+        """Whether ``key`` has ``limit`` or more hits in the window (counts nothing). Raises: ConfigurationError."""
+        return ratelimit.blocked(self._rt, bucket, key, limit, window_seconds)
 
     # -- cases --------------------------------------------------------------------------------------
     def start_case(self, pathway_key: str, data: dict, actor: Actor, *, sandbox: bool = False) -> CaseView:
@@ -183,6 +238,75 @@ class Engine:
 
     def verify_all(self) -> list[VerifyResult]:
         return [queries.verify(self._rt, chain) for chain in queries.all_chains(self._rt)]
+
+    # -- case records and inbox choices (the case page and the inbox's filters) -----------------------
+    def case_records(self, case_id: int, actor: Actor) -> CaseRecordsView:
+        """The pathway's summary of the case, what each person submitted (who, when, with field titles
+        and display values) and the consents, read from the audit trail (see :mod:`engine.records`).
+
+        Raises: CaseNotFoundError, PermissionDeniedError.
+        """
+        return records.case_records(self._rt, case_id, actor)
+
+    def inbox_choices(self, actor: Actor, *, sandbox: bool = False) -> InboxChoices:
+        """The pathways (key, name) and tasks (element id, title) of the actor's open work, for filtering."""
+        return queries.inbox_choices(self._rt, actor, sandbox=sandbox)
+
+    # -- drafts -------------------------------------------------------------------------------------
+    def save_draft(self, case_id: int, task_id: str, values: dict, actor: Actor) -> DraftView:
+        """Save (replace) my draft of an open task's form: the values as typed, not validated, not audited.
+
+        See :mod:`engine.drafts`. Raises: FormValidationError (wrong shape, too large), CaseNotFoundError,
+        TaskNotFoundError, CaseClosedError, TaskNotReadyError (no longer open), PermissionDeniedError
+        (could not work the task: role, assignee, four eyes).
+        """
+        return drafts.save_draft(self._rt, case_id, task_id, values, actor)
+
+    def get_draft(self, case_id: int, task_id: str, actor: Actor) -> DraftView | None:
+        """My draft of a task of the case, or None. Raises: CaseNotFoundError, PermissionDeniedError."""
+        return drafts.get_draft(self._rt, case_id, task_id, actor)
+
+    # -- case diagram (engine/diagram.py) -------------------------------------------------------------
+    def case_diagram(self, case_id: int, actor: Actor) -> DiagramView:
+        """The BPMN drawing of the case's pathway version and, per element reached, how many times it
+        was completed, how many tokens are on it now and what is waited for there (one read).
+
+        Raises: CaseNotFoundError, PermissionDeniedError.
+        """
+        return diagram.case_diagram(self._rt, case_id, actor)
+
+    # -- letters (engine/letters.py; declared in the pathway's manifest) -----------------------------
+    def case_letters(self, case_id: int, actor: Actor) -> CaseLettersView:
+        """The letters the case's pathway offers (available now or not) and those recorded on the case.
+
+        Raises: CaseNotFoundError, PermissionDeniedError.
+        """
+        return letters.case_letters(self._rt, case_id, actor)
+
+    def preview_letter(self, case_id: int, key: str, actor: Actor) -> LetterView:
+        """The letter ``key`` written for the case now; nothing is stored.
+
+        Raises: CaseNotFoundError, LetterNotFoundError, PermissionDeniedError (not a reader of the case,
+        or none of the letter's roles), LetterNotReadyError, LetterTemplateError.
+        """
+        return letters.preview(self._rt, case_id, key, actor)
+
+    def record_letter(self, case_id: int, key: str, actor: Actor, *, expected_version: int,
+                      expected_hash: str | None = None) -> LetterView:
+        """Write the letter and record it on the case with an audit event, in one transaction.
+
+        ``expected_version`` is the case's ``row_version`` the preview was made from, ``expected_hash``
+        the preview's ``content_hash``. Recording the same text again returns the letter already recorded.
+
+        Raises: as :meth:`preview_letter`, and StaleCaseError (the case changed since the preview),
+        ConflictError (the letter differs from the preview's hash).
+        """
+        return letters.record(self._rt, case_id, key, actor, expected_version=expected_version,
+                              expected_hash=expected_hash)
+
+    def get_letter(self, case_id: int, letter_id: int, actor: Actor) -> LetterView:
+        """A letter recorded on the case. Raises: CaseNotFoundError, LetterNotFoundError, PermissionDeniedError."""
+        return letters.get_letter(self._rt, case_id, letter_id, actor)
 
     def forget_cached_cases(self) -> None:
         """Drop live workflows from memory (tests and benchmarks measure the cold path with this)."""

@@ -53,6 +53,8 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # May manage users (engine/users.py); not a lane role, so it gives no access to cases.
+    admin: Mapped[bool] = mapped_column(default=False)
 
 
 class UserRole(Base):
@@ -76,6 +78,24 @@ class Role(Base):
     __tablename__ = "roles"
     name: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     description: Mapped[str] = mapped_column(sa.Text, default="")
+
+
+class RateLimitHit(Base):
+    """One counted hit of a rate limit (engine/ratelimit.py), shared by every worker and app instance.
+
+    The key (a client address, a username) is stored only as a SHA-256; rows older than their
+    bucket's window are deleted as new hits arrive, so the table holds about one window's worth.
+    """
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (
+        sa.Index("ix_rate_limit_hits_key", "bucket", "key_hash", "at"),  # counting one key's hits
+        sa.Index("ix_rate_limit_hits_at", "bucket", "at"),  # pruning a bucket's old rows
+    )
+    id: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
+    bucket: Mapped[str] = mapped_column(sa.String(40))
+    key_hash: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class Pathway(Base):
@@ -174,6 +194,9 @@ class WorkItem(Base):
         # The inbox's two halves, each served from an index alone: open work by role, and my work.
         sa.Index("ix_work_items_open", "sandbox", "assignee_id", "role", "pathway_id", "due_at", "id"),
         sa.Index("ix_work_items_mine", "assignee_id", "sandbox", "due_at", "id"),
+        # The inbox filter's choices (engine.queries.inbox_choices): distinct pathway and task per role,
+        # and of my work, read from this index alone.
+        sa.Index("ix_work_items_choices", "sandbox", "assignee_id", "role", "pathway_id", "element_id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -191,6 +214,22 @@ class WorkItem(Base):
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     sandbox: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class TaskDraft(Base):
+    """One user's unfinished form for an open task: the values as typed (not validated, not audited).
+
+    Goes with its work item (``ON DELETE CASCADE``), so a draft disappears in the same transaction
+    as the task is completed, cancelled or otherwise stops being open.
+    """
+
+    __tablename__ = "task_drafts"
+    __table_args__ = (sa.UniqueConstraint("work_item_id", "user_id", name="uq_task_draft_user"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_item_id: Mapped[int] = mapped_column(sa.ForeignKey("work_items.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    values_json: Mapped[str] = mapped_column(sa.Text)
+    saved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class Timer(Base):
@@ -227,3 +266,30 @@ class AuditEvent(Base):
     after_json: Mapped[str | None] = mapped_column(sa.Text)
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class Letter(Base):
+    """A letter recorded on a case, exactly as it was sent (engine/letters.py).
+
+    The text is stored, not re-rendered: a later template or a corrected field never changes a letter
+    already sent. ``template`` and ``version_id`` say what wrote it; ``content_hash`` is the SHA-256
+    of its full text, also written into the audit event that recorded it.
+    """
+
+    __tablename__ = "letters"
+    __table_args__ = (sa.Index("ix_letters_case", "case_id", "letter_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    letter_key: Mapped[str] = mapped_column(sa.String(100))
+    title: Mapped[str] = mapped_column(sa.String(300))
+    version_id: Mapped[int] = mapped_column(sa.ForeignKey("pathway_versions.id"))
+    template: Mapped[str] = mapped_column(sa.String(300))
+    case_row_version: Mapped[int]  # the case version it was written from
+    letter_date: Mapped[dt.date] = mapped_column(sa.Date)
+    sender_json: Mapped[str] = mapped_column(sa.Text, default="[]")
+    body: Mapped[str] = mapped_column(sa.Text)
+    footer_json: Mapped[str] = mapped_column(sa.Text, default="[]")
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_by_name: Mapped[str] = mapped_column(sa.String(200), default="")

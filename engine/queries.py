@@ -19,6 +19,7 @@ from .runtime import Runtime
 from .stepping import properties
 from .views import (Actor, AuditEventView, CaseView, LinkView, TaskView, TimerView, VerifyResult, WorkItemView,
                     WorkPage)
+from .views import InboxChoices
 
 MAX_PER_PAGE = 200  # a page larger than this is cut to it (exported as engine.MAX_PER_PAGE)
 
@@ -101,20 +102,63 @@ def counts(rt: Runtime, actor: Actor, *, sandbox: bool = False) -> dict[str, int
     return {"assigned_to_me": mine or 0, "overdue": overdue or 0, **{f"role:{k}": v for k, v in per_role.items()}}
 
 
+def inbox_choices(rt: Runtime, actor: Actor, *, sandbox: bool = False) -> InboxChoices:
+    """The distinct pathways and tasks (element id, title) of the actor's inbox, for its filter form.
+
+    The same two halves as :func:`inbox` (open work of each of my roles; work assigned to me), so
+    every choice matches some open item. Each half is a DISTINCT read from ``ix_work_items_choices``
+    alone (one statement per role, so SQLite skips from one distinct value to the next instead of
+    reading every entry), and each distinct task's title is one row found through the same index:
+    the cost follows the number of distinct tasks, not of open items.
+    """
+    w = aliased(WorkItem)  # the row giving a distinct task its title
+
+    def half(item, role: str | None) -> list:
+        """The conditions of one half (a role's open work; None: assigned to me) on ``item`` (or its alias)."""
+        if role is None:
+            return [item.sandbox == sandbox, item.assignee_id == actor.user_id]
+        return [item.sandbox == sandbox, item.assignee_id.is_(None), item.role == role]
+
+    halves = sorted(actor.roles) + ([None] if actor.user_id is not None else [])
+    if not halves:
+        return InboxChoices((), ())
+    found: dict[tuple[int, str], str] = {}
+    with rt.db.reading() as session:
+        for role in halves:
+            distinct = (sa.select(WorkItem.pathway_id, WorkItem.element_id).where(*half(WorkItem, role))
+                        .distinct().subquery())
+            title = (sa.select(w.title).where(*half(w, role), w.pathway_id == distinct.c.pathway_id,
+                                              w.element_id == distinct.c.element_id)
+                     .limit(1).scalar_subquery())
+            for pathway_id, element_id, task_title in session.execute(
+                    sa.select(distinct.c.pathway_id, distinct.c.element_id, title)):
+                found.setdefault((pathway_id, element_id), task_title or element_id)
+        keys = _pathway_keys(session, {pathway_id for pathway_id, _ in found})
+    pathways = sorted(set(keys.values()), key=lambda kn: (kn[1].lower(), kn[0]))
+    titles: dict[str, str] = {}
+    for (_pathway_id, element_id), task_title in sorted(found.items()):
+        titles.setdefault(element_id, task_title)  # one choice per element id: the filter matches on the id
+    tasks = sorted(titles.items(), key=lambda et: (et[1].lower(), et[0]))
+    return InboxChoices(tuple(pathways), tuple(tasks))
+
+
 def _usernames(session, ids) -> dict[int, str]:
     ids = {i for i in ids if i}
     return dict(session.execute(sa.select(User.id, User.username).where(User.id.in_(ids))).all()) if ids else {}
 
 
-def _pathway_keys(session, ids) -> dict[int, str]:
-    return dict(session.execute(sa.select(Pathway.id, Pathway.key).where(Pathway.id.in_(ids))).all()) if ids else {}
+def _pathway_keys(session, ids) -> dict[int, tuple[str, str]]:
+    """Pathway id → (key, name)."""
+    rows = session.execute(sa.select(Pathway.id, Pathway.key, Pathway.name).where(Pathway.id.in_(ids))) if ids else ()
+    return {i: (key, name) for i, key, name in rows}
 
 
 def _item_view(r: WorkItem, names, keys) -> WorkItemView:
     return WorkItemView(id=r.id, case_id=r.case_id, case_reference=r.case_reference, case_title=r.case_title,
-                        task_id=r.task_id, element_id=r.element_id, pathway_key=keys.get(r.pathway_id, ""),
+                        task_id=r.task_id, element_id=r.element_id, pathway_key=keys.get(r.pathway_id, ("", ""))[0],
                         title=r.title, role=r.role, due_at=r.due_at, escalated=r.escalated_at is not None,
-                        assignee=names.get(r.assignee_id), created_at=r.created_at)
+                        assignee=names.get(r.assignee_id), created_at=r.created_at,
+                        pathway_name=keys.get(r.pathway_id, ("", ""))[1])
 
 
 def can_read(session, actor: Actor, case: Case) -> bool:
@@ -141,7 +185,8 @@ def case_view(rt: Runtime, case_id: int, actor: Actor, *, check: bool = True) ->
     with rt.db.reading() as session:
         case = _readable_case(session, case_id, actor, check=check)
         version = session.get(PathwayVersion, case.version_id)
-        key = session.scalar(sa.select(Pathway.key).where(Pathway.id == case.pathway_id))
+        key, pathway_name = session.execute(sa.select(Pathway.key, Pathway.name)
+                                            .where(Pathway.id == case.pathway_id)).one()
         spec, subs = store.version_spec(session, rt, case.version_id)
         items = session.scalars(sa.select(WorkItem).where(WorkItem.case_id == case.id).order_by(WorkItem.id)).all()
         names = _usernames(session, {i.assignee_id for i in items})
@@ -153,13 +198,13 @@ def case_view(rt: Runtime, case_id: int, actor: Actor, *, check: bool = True) ->
                         row_version=case.row_version, sandbox=case.sandbox, data=json.loads(case.data_json),
                         ready_tasks=tasks, timers=timers, created_at=case.created_at, updated_at=case.updated_at,
                         clock_now=rt.case_clock(case.clock_offset_seconds, case.clock_frozen_at).now(),
-                        links=_links(session, case.id))
+                        links=_links(session, case.id), pathway_name=pathway_name)
 
 
 def _links(session, case_id: int) -> tuple[LinkView, ...]:
     other = aliased(Case)
     rows = session.execute(
-        sa.select(CaseLink, other.reference, Pathway.key)
+        sa.select(CaseLink, other.reference, Pathway.key, Pathway.name)
         .join(other, other.id == sa.case((CaseLink.from_case_id == case_id, CaseLink.to_case_id),
                                          else_=CaseLink.from_case_id))
         .join(Pathway, Pathway.id == other.pathway_id)
@@ -167,8 +212,9 @@ def _links(session, case_id: int) -> tuple[LinkView, ...]:
         .order_by(CaseLink.id)).all()
     return tuple(LinkView(case_id=link.to_case_id if link.from_case_id == case_id else link.from_case_id,
                           reference=reference or "", pathway_key=key,
-                          direction="raised" if link.from_case_id == case_id else "raised_by", message=link.message)
-                 for link, reference, key in rows)
+                          direction="raised" if link.from_case_id == case_id else "raised_by", message=link.message,
+                          pathway_name=name)
+                 for link, reference, key, name in rows)
 
 
 def _task_view(session, rt: Runtime, case: Case, item: WorkItem, spec, subs, names) -> TaskView:
@@ -192,9 +238,13 @@ def audit_trail(rt: Runtime, case_id: int, actor: Actor) -> list[AuditEventView]
         case = _readable_case(session, case_id, actor)
         events = session.scalars(sa.select(AuditEvent).where(AuditEvent.chain == f"case:{case_id}")
                                  .order_by(AuditEvent.seq)).all()
+        ids = {e.actor_id for e in events if e.actor_id is not None}
+        names = (dict(session.execute(sa.select(User.id, User.display_name).where(User.id.in_(ids))).all())
+                 if ids else {})
         return [AuditEventView(e.seq, e.at, e.actor_name, e.action, e.element_id, e.summary,
                                json.loads(e.before_json) if e.before_json else None,
-                               json.loads(e.after_json) if e.after_json else None, e.hash) for e in events]
+                               json.loads(e.after_json) if e.after_json else None, e.hash,
+                               actor_name=names.get(e.actor_id) or e.actor_name) for e in events]
 
 
 def verify(rt: Runtime, chain: str) -> VerifyResult:

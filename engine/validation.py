@@ -6,8 +6,8 @@ parser exception escapes; each finding is a :class:`~engine.errors.Problem` with
 line and the element id.
 
 A bundle is ``files: dict[str, bytes]`` (relative POSIX path -> content): ``*.bpmn``, ``*.dmn``,
-``*.schema.json`` forms and ``*.uischema.json`` UI schemas; other files (``pathway.yaml``,
-scenarios) are ignored here.
+``*.schema.json`` forms and ``*.uischema.json`` UI schemas, ``pathway.yaml`` (its summary and its
+letters, whose ``*.txt`` templates are checked) and scenarios (ignored here).
 
 The checks, in order:
 
@@ -19,7 +19,10 @@ The checks, in order:
 6. conditions, scripts, timers, ``dueAt``, message and multi-instance expressions and DMN cells
    compile under :func:`engine.sandbox.check_source`; timers are quoted, valid ISO 8601;
 7. user tasks sit in a lane named after a known role and name an existing, valid form;
-8. call activities, business rule tasks and message events refer to things that exist;
+   forms' own declarations (``x-pathways-consent``) name their fields; the manifest's ``summary``
+   names fields of the forms;
+8. call activities, business rule tasks and message events refer to things that exist; the
+   manifest's letters name templates that exist and compile (:mod:`engine.validation_letters`);
 9. files with no problem so far are built with ``SpiffBpmnParser(validator=VALIDATOR)``.
 """
 from __future__ import annotations
@@ -32,6 +35,8 @@ from engine.validation_common import BPMN_NS, FORM_PROPERTY, HUMAN_TASKS, UI_FOR
 from engine.validation_dmn import check_dmn, decisions_of
 from engine.validation_expr import check_expressions
 from engine.validation_forms import check_form_file, check_ui_file, is_form_file, is_ui_file
+from engine.validation_letters import check_letters
+from engine.validation_manifest import check_manifest
 from engine.validation_paths import collect, find_roles_file, load_roles, read_roles
 from engine.validation_specs import build_process, load_parser, new_parser
 from engine.validation_xsd import classify, validate_schema
@@ -136,8 +141,8 @@ def form_names(files: dict[str, bytes], process_id: str | None = None) -> set[st
 def check_paths(paths: list[str], *, known_roles: set[str] | None = None) -> list[Problem]:
     """Check pathway files and folders on disk (``pathways check PATH...``).
 
-    Folders are searched recursively for ``*.bpmn``, ``*.dmn``, ``*.schema.json`` and
-    ``*.uischema.json``. Files are checked together per pathway folder (the nearest folder with a
+    Folders are searched recursively for ``*.bpmn``, ``*.dmn``, ``*.schema.json``,
+    ``*.uischema.json``, ``pathway.yaml`` and ``*.txt`` (letter templates). Files are checked together per pathway folder (the nearest folder with a
     ``pathway.yaml``), otherwise per folder; forms a diagram names are also looked up in the
     nearest ``forms/`` folder beside an ancestor of each given path (so ``processes/`` finds the
     sibling ``forms/``). If ``known_roles`` is None, the nearest ``roles.yaml`` in the given folders
@@ -189,6 +194,8 @@ def _check(files: dict[str, bytes], known_roles: set[str] | None) -> _Result:
             _guarded(problems, path, check_form_file, path, files[path], problems)
         elif is_ui_file(path):
             _guarded(problems, path, check_ui_file, path, files[path], problems)
+    _guarded(problems, "pathway.yaml", check_manifest, files, problems)  # its summary names form fields
+    _guarded(problems, "pathway.yaml", check_letters, files, known_roles, problems)
     _guarded(problems, "", _build, result)
     return result
 

@@ -11,6 +11,7 @@ import re
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from engine.form_records import CONSENT_KEYWORD, consent_declaration_problems
 from engine.validation_common import Problems
 
 MAX_FORM_BYTES = 1_000_000
@@ -45,6 +46,8 @@ def check_form_file(path: str, data: bytes, problems: Problems) -> None:
     if schema.get("type") != "object":
         problems.add(path, None, 'the form\'s root must be an object schema: add "type": "object" and put the '
                      'fields under "properties"', element_id="", line=_line_of_path(text, ["type"]) or 1)
+    for message in consent_declaration_problems(schema):
+        problems.add(path, None, message, element_id="", line=_line_of_path(text, [CONSENT_KEYWORD]))
     for ref, keys in _refs(schema):
         if not ref.startswith("#"):
             # The engine validates submissions offline; a remote $ref could not be resolved.

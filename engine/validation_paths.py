@@ -18,7 +18,8 @@ from engine.validation_common import find_in_bundle
 from engine.validation_forms import MAX_FORM_BYTES
 from engine.xmlsafe import MAX_XML_BYTES
 
-CHECKED_SUFFIXES = (".bpmn", ".dmn", ".schema.json", ".uischema.json")
+# pathway.yaml and .txt: a manifest's letters and their templates (engine/validation_letters.py).
+CHECKED_SUFFIXES = (".bpmn", ".dmn", ".schema.json", ".uischema.json", "pathway.yaml", ".txt")
 MANIFEST = "pathway.yaml"
 ROLES_FILE = "roles.yaml"
 MAX_ROLES_BYTES = 256_000
@@ -56,7 +57,7 @@ def collect(paths: list[str], names_of: Callable[[dict[str, bytes]], set[str]]) 
             continue
         found = _walk(path, arg) if path.is_dir() else ([(path.resolve(), arg)] if _checked(path.name) else [])
         if not found:
-            problems.append(Problem(arg, None, "", "no .bpmn, .dmn, .schema.json or .uischema.json files here"))
+            problems.append(Problem(arg, None, "", "no .bpmn, .dmn, .schema.json, .uischema.json, pathway.yaml or .txt files here"))
         forms_dir = _forms_dir(path, arg)
         for real, display in found:
             if real in seen:

@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine import Engine
-from web import api, api_cases, api_errors, ui_auth, ui_cases, ui_inbox, ui_start
+from web import api, api_cases, api_errors, ui_admin, ui_auth, ui_cases, ui_inbox, ui_letters, ui_start
 from web.auth import ENGINE_EXTENSION
 
 SECRET_KEY_SETTING = "PATHWAYS_SECRET_KEY"
@@ -58,6 +58,10 @@ def create_app(config: dict | None = None) -> Flask:
             its manifest must say ``public_start: true``), ``REFERRAL_RATE_LIMIT`` (``(posts, seconds)``
             per client IP, default 5 per 600) and ``PROXY_FIX_X_FOR`` (how many trusted reverse proxies
             set ``X-Forwarded-For``; 0, the default, never trusts it). See :mod:`web.ui_start`.
+            ``LOGIN_RATE_LIMIT_PER_USERNAME`` and ``LOGIN_RATE_LIMIT_PER_ADDRESS`` (``(failures, seconds)``,
+            default 5 per 900 and 20 per 900): failed sign-ins after which a username or a client address
+            is refused until the window passes; see :mod:`web.ui_auth`. Rate limits are counted in the
+            database, shared by every worker and instance that shares the database and ``SECRET_KEY``.
 
     Returns:
         The configured app; its engine is ``app.extensions["pathways_engine"]``.
@@ -97,6 +101,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(ui_inbox.bp)
     app.register_blueprint(ui_cases.bp)
     app.register_blueprint(ui_start.bp)
+    app.register_blueprint(ui_admin.bp)
+    app.register_blueprint(ui_letters.bp)
     if int(app.config.get("PROXY_FIX_X_FOR") or 0) > 0:
         # Behind N trusted reverse proxies, the client address comes from X-Forwarded-For (the
         # referral form's rate limit is per client IP); never trusted unless configured.

@@ -11,10 +11,11 @@ from pathlib import Path
 import click
 
 from engine import (DATABASE_URL_SETTING, Engine, FormValidationError, PathwayInvalidError, PathwaysError,
-                    check_paths, run_scenarios)
+                    check_password, check_paths, run_scenarios)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "pathways-demo"
+DEMO_ADMIN = "admin"  # `init --demo`'s administrator: manages users, has no lane role
 
 
 def _engine(ctx: click.Context) -> Engine:
@@ -54,7 +55,8 @@ def demo_username(role: str) -> str:
 
 
 @main.command()
-@click.option("--demo", is_flag=True, help="Also create a demo user (and API token) for each role.")
+@click.option("--demo", is_flag=True,
+              help="Also create a demo user (and API token) for each role, and a demo administrator.")
 @click.option("--processes", type=click.Path(file_okay=False, path_type=Path), default=ROOT / "processes",
               show_default=True, help="Folder of pathways (each with a pathway.yaml) and roles.yaml.")
 @click.option("--forms", type=click.Path(file_okay=False, path_type=Path), default=ROOT / "forms",
@@ -89,6 +91,10 @@ def _demo_users(engine: Engine) -> None:
             engine.add_user(username, f"Demo {role}", [role], password=DEMO_PASSWORD)
             engine.create_token(username, "demo", token=f"demo-{username}")
         click.echo(f"demo user {username} ({role}): password {DEMO_PASSWORD}, API token demo-{username}")
+    if DEMO_ADMIN not in existing:
+        engine.add_user(DEMO_ADMIN, "Demo administrator", [], password=DEMO_PASSWORD, admin=True)
+        engine.create_token(DEMO_ADMIN, "demo", token=f"demo-{DEMO_ADMIN}")
+    click.echo(f"demo administrator {DEMO_ADMIN}: password {DEMO_PASSWORD}, API token demo-{DEMO_ADMIN}")
 
 
 @main.command()
@@ -195,13 +201,16 @@ def user() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               help="Password (asked for when not given).")
 @click.option("--token", is_flag=True, help="Also issue an API token and print it.")
+@click.option("--admin", is_flag=True, help="Make the user an administrator (manages users at /admin/users).")
 @click.pass_context
 def user_add(ctx: click.Context, username: str, display_name: str, roles: tuple[str, ...], password: str,
-             token: bool) -> None:
-    """Add a user with roles."""
+             token: bool, admin: bool) -> None:
+    """Add a user with roles. The password must have 12 to 1024 characters and not be the username."""
+    check_password(password, username)  # the admin pages' rules (the engine's system path does not apply them)
     engine = _engine(ctx)
-    view = engine.add_user(username, display_name or username, list(roles), password=password)
-    click.echo(f"added {view.username} with roles: {', '.join(view.roles) or '(none)'}")
+    view = engine.add_user(username, display_name or username, list(roles), password=password, admin=admin)
+    click.echo(f"added {view.username} with roles: {', '.join(view.roles) or '(none)'}"
+               + (" (administrator)" if view.admin else ""))
     if token:
         click.echo(f"API token (shown once): {engine.create_token(username, 'cli')}")
 
@@ -209,9 +218,10 @@ def user_add(ctx: click.Context, username: str, display_name: str, roles: tuple[
 @user.command("list")
 @click.pass_context
 def user_list(ctx: click.Context) -> None:
-    """List users and their roles."""
+    """List users and their roles (then "administrator" and "inactive" where they apply)."""
     for view in _engine(ctx).list_users():
-        click.echo(f"{view.username}\t{view.display_name}\t{', '.join(view.roles)}")
+        flags = [word for word, on in (("administrator", view.admin), ("inactive", not view.active)) if on]
+        click.echo("\t".join([view.username, view.display_name, ", ".join(view.roles), *flags]))
 
 
 @main.command()

@@ -9,12 +9,22 @@
   server side, since a cookie's own expiry is only advice to the browser).
 * Every form is protected by Flask-WTF's ``CSRFProtect`` (installed in :func:`web.app.create_app`);
   the JSON API authenticates with bearer tokens only and is exempt. Sign-out is a POST form.
+* Failed sign-ins are counted in the database (:meth:`engine.Engine.rate_limit_record`), shared by
+  every worker and app instance: after ``LOGIN_RATE_LIMIT_PER_USERNAME`` failures for one username
+  (default 5 per 15 minutes) or ``LOGIN_RATE_LIMIT_PER_ADDRESS`` from one client address (default 20
+  per 15 minutes), further attempts for that key are refused, right password or not, with a 429 and
+  a message that does not say whether the username exists (unknown usernames are counted alike),
+  until the oldest counted failure is a window old. A successful sign-in is not counted. Keys reach
+  the engine as :func:`limit_key` digests, never as addresses or usernames.
 
 The JSON API does not accept the session cookie: :data:`web.auth.ACTOR_SOURCES` stays bearer-only.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import math
 import time
 from urllib.parse import urlsplit
 
@@ -30,6 +40,9 @@ SIGNED_IN_AT = "pathways_signed_in_at"
 MAX_USERNAME = 150
 MAX_PASSWORD = 1024  # argon2 hashes anything, but a megabyte "password" is a cheap way to burn CPU
 BAD_CREDENTIALS = "Enter a correct username and password"
+# (failures, seconds): sign-in attempts are refused for a key once it has this many failures in the window.
+DEFAULT_LOGIN_LIMIT_PER_USERNAME = (5, 900)
+DEFAULT_LOGIN_LIMIT_PER_ADDRESS = (20, 900)
 
 bp = Blueprint("ui_auth", __name__)
 login_manager = LoginManager()
@@ -65,6 +78,32 @@ def _load_user(username: str) -> SessionUser | None:
     except UserNotFoundError:
         session.clear()  # deactivated or removed since signing in
         return None
+
+
+def limit_key(value: str) -> str:
+    """A rate-limit key for ``value`` (a client address, a username): an HMAC under the app's secret key.
+
+    The engine stores only a hash of a key; keying it first means a leaked table cannot be reversed by
+    hashing every IPv4 address. Every worker and instance must share ``SECRET_KEY`` to share limits
+    (as they must to share sessions).
+    """
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+def _login_limits(username: str) -> list[tuple[str, str, int, float]]:
+    """``(bucket, key, failures, seconds)`` for this attempt: per username (case-folded) and per address."""
+    config = current_app.config
+    per_user = config.get("LOGIN_RATE_LIMIT_PER_USERNAME") or DEFAULT_LOGIN_LIMIT_PER_USERNAME
+    per_address = config.get("LOGIN_RATE_LIMIT_PER_ADDRESS") or DEFAULT_LOGIN_LIMIT_PER_ADDRESS
+    return [("login-username", limit_key(username.casefold()), *per_user),
+            ("login-address", limit_key(request.remote_addr or "unknown"), *per_address)]
+
+
+def _too_many_attempts(limits) -> str:
+    minutes = math.ceil(max(window for *_, window in limits) / 60)
+    wait = f"{minutes} minute{'' if minutes == 1 else 's'}"
+    return f"There have been too many attempts to sign in. Wait {wait}, then try again"
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -105,6 +144,7 @@ def login():
         return redirect(next_url)
     errors: dict[str, str] = {}
     username = ""
+    status = 200
     if request.method == "POST":
         username = request.form.get("username", "").strip()[:MAX_USERNAME]
         password = request.form.get("password", "")
@@ -112,12 +152,18 @@ def login():
             errors["username"] = "Enter your username"
         if not password:
             errors["password"] = "Enter your password"
-        if not errors:
+        engine, limits = current_engine(), _login_limits(username)
+        if not errors and any(engine.rate_limit_blocked(*limit) for limit in limits):
+            # Refused before the password is checked: a right guess must not be told apart.
+            errors["username"], status = _too_many_attempts(limits), 429
+        elif not errors:
             try:
                 if len(password) > MAX_PASSWORD:
                     raise AuthenticationError("password too long")  # no account has one this long
-                actor = current_engine().authenticate_password(username, password)
+                actor = engine.authenticate_password(username, password)
             except AuthenticationError:
+                for bucket, key, _, window in limits:
+                    engine.rate_limit_record(bucket, key, window)
                 errors["username"] = BAD_CREDENTIALS
             else:
                 session.clear()  # a fresh session (and CSRF token) on sign-in: no session fixation
@@ -126,7 +172,7 @@ def login():
                 session[SIGNED_IN_AT] = time.time()
                 return redirect(next_url, code=303)
     return render_template("login.html", errors=errors, has_errors=bool(errors), username=username,
-                           next_url=next_url if next_url != url_for("ui_inbox.inbox") else None)
+                           next_url=next_url if next_url != url_for("ui_inbox.inbox") else None), status
 
 
 @bp.post("/logout")

@@ -1,230 +1,337 @@
-"""A task's JSON Schema (2020-12) as GOV.UK form fields, and the submitted strings back as JSON values.
+"""A task's JSON Schema (2020-12) and UI schema as GOV.UK form fields, and the submitted strings back as JSON.
 
-Only the top-level ``properties`` of a form are rendered, each as one field:
+Default widgets, by the property's schema:
 
-* ``string`` → text input; a textarea when ``maxLength`` is over :data:`TEXTAREA_OVER` or absent
-  (free text such as a rationale); ``format: date`` / ``date-time`` → a text input with a hint;
-* ``enum`` or ``oneOf`` of ``{const, title}`` → radios (up to :data:`MAX_RADIOS` options) or a select;
+* ``string`` → text input; a textarea when ``maxLength`` is over 500 or absent (free text such as a
+  rationale); ``format: date`` → the GOV.UK date input (day, month, year); ``format: date-time`` →
+  a text input with an example in the hint;
+* ``enum`` or ``oneOf`` of ``{const, title}`` → radios (up to 8 options) or a select;
 * ``boolean`` → Yes/No radios; ``integer`` / ``number`` → a numeric text input;
-* ``array`` whose ``items`` are an enum or ``oneOf`` → checkboxes.
+  a lone ``const`` (``"const": true``: "I confirm...") → one checkbox;
+* ``array`` whose ``items`` are an enum or ``oneOf`` → checkboxes; of strings or numbers → a textarea,
+  one item per line; of objects → one fieldset per item with an "Add another" button (no JavaScript:
+  the button posts the form and the page comes back with one more item; an item left blank is dropped);
+* ``object`` with ``properties`` → a fieldset with a legend, its fields named ``parent.child``;
+* anything else → a textarea holding JSON. ``default`` values fill empty forms; local ``$ref`` s resolve.
+
+The UI schema (the task's ``formUiSchemaFilename``; RJSF's keys, the subset GOV.UK needs) nests like
+the data: ``{"ui:order": [...], "field": {...}, "parent": {"child": {...}}, "list": {"items": {...}}}``.
+
+* ``ui:order``: field names in display order; ``"*"`` stands for every field not listed (fields
+  not listed without a ``"*"`` come last);
+* ``ui:widget``: ``text``, ``textarea``, ``radio``, ``select``, ``checkboxes``, ``hidden`` (the value
+  travels in a hidden input), ``date`` (the GOV.UK date input for a string; ``text`` turns a
+  ``format: date`` back into a plain text input). A widget that does not fit the type is ignored;
+* ``ui:title``, ``ui:description``: replace the schema's ``title`` (the label) and ``description`` (hint);
+* ``ui:help``: more hint text, after the description;
+* ``ui:autocomplete``: the input's ``autocomplete`` (``name``, ``email``, ``tel``...: WCAG 1.3.5);
+* ``ui:options``: ``rows`` (a textarea's height, 1-40); ``width`` (a GOV.UK input width: ``2``, ``3``,
+  ``4``, ``5``, ``10``, ``20``, ``30``, or ``full``, ``three-quarters``, ``two-thirds``, ``one-half``,
+  ``one-third``, ``one-quarter``); ``inline`` (radios side by side; two options are by default);
+  ``itemTitle`` (an array of objects' item name: "Action" gives "Action 1", "Add another action");
+  ``confirmLabel`` (the text beside a ``const`` checkbox).
+
+Unknown keys and bad values are ignored, never an error on the page.
+
+Input names (what a browser posts; what a draft keeps): a field's path with ``.`` between object levels
+and ``[n]`` for array items (``decision``, ``referrer.name``, ``actions[0].by_when``); a date's day input is
+named like the field, its month and year inputs add ``-month`` and ``-year``. Ids are the names made safe
+for HTML and CSS selectors (``referrer-name``, ``actions-0-by_when``; see :func:`safe_id`).
 
 The browser sends strings; :func:`read_submission` turns them back into the schema's types (empty
 optional fields are left out) so the engine validates what the practitioner meant. Values that cannot
-be converted (``"abc"`` for a number) come back as field errors, and what was typed is kept.
+be converted (``"abc"`` for a number, 31 February) come back as field errors, and what was typed is kept.
 """
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass, field
 
-from werkzeug.datastructures import MultiDict
+from web.ui_forms_dates import PARTS, part_names, problem
+from web.ui_forms_schema import Spec, humanise, item_indices, item_specs, specs, with_reveals
+from web.ui_forms_values import MAX_VALUE, initial_values, read_submission
 
-TEXTAREA_OVER = 500
-MAX_RADIOS = 8
-MAX_VALUE = 100_000  # characters of one submitted value; the engine limits the whole submission too
-DATE_HINT = "For example, 2026-11-23"
-DATE_TIME_HINT = "For example, 2026-11-23T14:30:00Z"
-YES_NO = (("yes", "Yes"), ("no", "No"))
+__all__ = ["ADD", "add_item", "build_fields", "DatePart", "engine_errors", "error_summary", "field_of", "FormField",
+           "humanise", "initial_values", "MAX_VALUE", "read_submission", "safe_id", "YES_NO"]
+
+YES_NO = (("yes", "Yes"), ("no", "No"))  # a boolean's options as the radios carry them
+ADD = "add:"         # the "Add another" button's value prefix: add:<the array's input name>
+LIMITS = frozenset({"minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems"})
+# The engine's messages (jsonschema's) that have a GOV.UK wording, by what they are about.
+ENGINE_MESSAGES = ((re.compile(r".* (is too short|should be non-empty)$", re.S), "short"),
+                   (re.compile(r".* is too long$", re.S), "long"),
+                   (re.compile(r".* is less than the minimum of .*$", re.S), "minimum"),
+                   (re.compile(r".* is greater than the maximum of .*$", re.S), "maximum"),
+                   (re.compile(r".* is not a 'date'$", re.S), "date"),
+                   (re.compile(r".* was expected$", re.S), "const"))
+
+
+@dataclass
+class DatePart:
+    """One input of a GOV.UK date input."""
+
+    name: str
+    id: str
+    label: str
+    value: str
+    error: bool
+    width: str
 
 
 @dataclass
 class FormField:
-    """One field to render: ``kind`` is text, textarea, number, radios, select or checkboxes."""
+    """One field to render (the ``form_field`` macro of web/templates/govuk.html).
+
+    ``kind``: text, textarea, number, radios, select, checkboxes, confirm (one checkbox), date, hidden,
+    lines (a textarea, one item per line), json, fieldset (``children``: its fields) or repeat
+    (``children``: one fieldset per item; ``add_value``: the "Add another" button's value). The
+    ``children`` of radios are the fields revealed under one of its options (``reveal_for``).
+    """
 
     name: str
     kind: str
     label: str
     hint: str = ""
     required: bool = False
-    optional: bool = True  # marked "(optional)": neither required nor required under an if/then
+    optional: bool = True
     options: list[tuple[str, str]] = field(default_factory=list)
     value: str | list[str] = ""
     error: str = ""
+    id: str = ""
+    rows: int = 5
+    width: str = ""
+    inline: bool | None = None
+    autocomplete: str = ""
+    depth: int = 0
+    parts: list[DatePart] = field(default_factory=list)
+    children: list["FormField"] = field(default_factory=list)
+    add_label: str = ""
+    add_value: str = ""
+    reveal_for: str | None = None  # shown under this option of the radios it belongs to (in their children)
+    limits: dict = field(default_factory=dict)  # the schema's minLength, maxItems, minimum...: for messages
+
+    def __post_init__(self):
+        if not self.id:
+            self.id = safe_id(self.name)
 
     @property
-    def id(self) -> str:
-        return self.name
+    def link(self) -> str:
+        """Where the error summary's link for this field lands: its first input (with a problem)."""
+        if self.kind == "date" and self.parts:
+            return next((p.id for p in self.parts if p.error), self.parts[0].id)
+        if self.kind in ("fieldset", "repeat") and self.children:
+            return self.children[0].link
+        return self.id
 
 
-def humanise(key: str) -> str:
-    """``decided_by`` → ``Decided by``."""
-    text = str(key).replace("_", " ").replace("-", " ").strip()
-    return text[:1].upper() + text[1:]
+def safe_id(name: str) -> str:
+    """An input name as an id usable in HTML and CSS selectors: ``actions[0].by`` → ``actions-0-by``."""
+    text = re.sub(r"[^A-Za-z0-9_-]+", "-", str(name)).strip("-")
+    return text if text[:1].isalpha() else f"field-{text}"
 
 
-def _choices(prop: dict) -> list[tuple[object, str]] | None:
-    if isinstance(prop.get("enum"), list):
-        return [(v, humanise(v) if isinstance(v, str) else str(v)) for v in prop["enum"]]
-    one_of = prop.get("oneOf")
-    if isinstance(one_of, list) and one_of and all(isinstance(o, dict) and "const" in o for o in one_of):
-        return [(o["const"], o.get("title") or humanise(str(o["const"]))) for o in one_of]
+class _Ids:
+    """Hands out unique ids within one form (two names could make the same safe id)."""
+
+    def __init__(self):
+        self.used: set[str] = set()
+
+    def take(self, stem: str, *suffixes: str) -> str:
+        candidate, n = stem, 1
+        while any(candidate + s in self.used for s in ("", *suffixes)):
+            n += 1
+            candidate = f"{stem}-{n}"
+        self.used.update(candidate + s for s in ("", *suffixes))
+        return candidate
+
+
+# -- rendering ---------------------------------------------------------------------------------------
+
+def build_fields(schema: dict | None, values: dict, errors: dict[str, str] | None = None,
+                 ui: dict | None = None) -> list[FormField]:
+    """The fields of ``schema`` (laid out by ``ui``) with the given typed values and error messages."""
+    root, ids = schema if isinstance(schema, dict) else {}, _Ids()
+    return [_field(s, values or {}, errors or {}, root, ids) for s in specs(schema, ui)]
+
+
+def _field(spec: Spec, values: dict, errors: dict, root: dict, ids: _Ids) -> FormField:
+    f = FormField(name=spec.name, kind=spec.kind, label=spec.label, hint=spec.hint, required=spec.required,
+                  optional=spec.optional, options=list(spec.options), error=errors.get(spec.name, ""),
+                  id=ids.take(safe_id(spec.name), *_suffixes(spec)),
+                  rows=spec.rows, width=spec.width, inline=spec.inline, autocomplete=spec.autocomplete,
+                  depth=spec.depth, reveal_for=spec.reveal_for,
+                  limits={k: v for k, v in spec.prop.items() if k in LIMITS})
+    f.children = [_field(c, values, errors, root, ids) for c in spec.reveals]
+    if spec.kind in ("checkboxes", "confirm"):
+        value = values.get(spec.name, [])
+        f.value = [value] if isinstance(value, str) else [str(v) for v in value or []]
+    elif spec.kind == "date":
+        names = part_names(spec.name)
+        typed = {p: _one(values.get(names[p], "")) for p in PARTS}
+        found = problem(typed)
+        bad = set(found[1]) if found and f.error else (set(PARTS) if f.error else set())
+        f.parts = [DatePart(names[p], f.id if p == "day" else f"{f.id}-{p}", p.capitalize(), typed[p], p in bad,
+                            "govuk-input--width-4" if p == "year" else "govuk-input--width-2") for p in PARTS]
+    elif spec.kind == "fieldset":
+        f.children = [_field(c, values, errors, root, ids) for c in spec.children]
+    elif spec.kind == "repeat":
+        indices = item_indices(values, spec.name) or [0]
+        for n, index in enumerate(indices[:spec.max_items], start=1):
+            item = FormField(name=f"{spec.name}[{index}]", kind="fieldset", label=f"{spec.item_title} {n}",
+                             optional=False, error=errors.get(f"{spec.name}[{index}]", ""), depth=spec.depth + 1)
+            item.id = ids.take(item.id)
+            item.children = [_field(c, values, errors, root, ids) for c in item_specs(spec, index, root)]
+            f.children.append(item)
+        if len(indices) < spec.max_items:
+            f.add_label = f"Add another {spec.item_title[:1].lower() + spec.item_title[1:]}"
+            f.add_value = ADD + spec.name
+    else:
+        f.value = _one(values.get(spec.name, ""))
+        if spec.kind == "select" and f.value == "":
+            f.options = [("", "Choose an option")] + f.options
+    return f
+
+
+def _suffixes(spec: Spec) -> tuple[str, ...]:
+    """The ids a field's inputs take after its own: a date's month and year, options after the first."""
+    if spec.kind == "date":
+        return ("-month", "-year")
+    if spec.kind in ("radios", "checkboxes"):
+        return tuple(f"-{n}" for n in range(2, len(spec.options) + 1))
+    return ()
+
+
+def _one(value: object) -> str:
+    if isinstance(value, list):
+        return str(value[0]) if value else ""
+    return "" if value is None else str(value)
+
+
+def error_summary(fields: list[FormField], general: str = "") -> list[tuple[str, str]]:
+    """The error summary's (link target id, message) pairs, in page order; ``general`` (a form-wide
+    problem) first, linked to the first field."""
+    found: list[tuple[str, str]] = []
+
+    def walk(f: FormField) -> None:
+        if f.error:
+            found.append((f.link, f.error))
+        for child in f.children:
+            walk(child)
+
+    for f in fields:
+        walk(f)
+    if general:
+        found.insert(0, (fields[0].link if fields else "main-content", general))
+    return found
+
+
+def add_item(schema: dict | None, typed: dict, name: str, ui: dict | None = None) -> bool:
+    """Add an empty item to the array of objects ``name`` in ``typed`` (the "Add another" button).
+
+    Returns False, changing nothing, when ``name`` is not such an array of the form or it is full.
+    """
+    root = schema if isinstance(schema, dict) else {}
+    spec = _find(specs(schema, ui), name, root)
+    if spec is None or spec.kind != "repeat":
+        return False
+    indices = item_indices(typed, name) or [0]
+    if len(indices) >= spec.max_items:
+        return False
+    for index in {*indices, max(indices) + 1}:
+        typed.setdefault(f"{name}[{index}]", "")  # a marker: this item is shown even while blank
+    return True
+
+
+def _find(spec_list: list[Spec], name: str, root: dict) -> Spec | None:
+    for spec in with_reveals(spec_list):
+        if spec.name == name:
+            return spec
+        if spec.kind == "fieldset" and name.startswith(spec.name + "."):
+            return _find(spec.children, name, root)
+        if spec.kind == "repeat" and name.startswith(spec.name + "["):
+            for index in item_indices([name], spec.name):
+                return _find(item_specs(spec, index, root), name, root)
     return None
 
 
-def _conditionally_required(schema: dict) -> set[str]:
-    """Fields an ``if/then`` (also inside ``allOf``) may require: not marked "(optional)"."""
-    names: set[str] = set()
-    parts = [schema] + [p for p in schema.get("allOf") or [] if isinstance(p, dict)]
-    for part in parts:
-        for branch in ("then", "else"):
-            sub = part.get(branch)
-            if isinstance(sub, dict):
-                names.update(n for n in sub.get("required") or [] if isinstance(n, str))
-    return names
+def field_of(schema: dict | None, input_name: str, ui: dict | None = None) -> str | None:
+    """The top-level property a posted input belongs to (``child.x`` → ``child``), or None."""
+    for spec in with_reveals(specs(schema, ui)):
+        name = spec.name
+        if (input_name == name or input_name.startswith((name + ".", name + "["))
+                or (spec.kind == "date" and input_name in (f"{name}-month", f"{name}-year"))):
+            return spec.key
+    return None
 
 
-def _type(prop: dict) -> str:
-    kind = prop.get("type", "string")
-    if isinstance(kind, list):  # ["string", "null"]: the first real type
-        kind = next((k for k in kind if k != "null"), "string")
-    return kind
-
-
-def _as_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
-
-
-def initial_values(schema: dict | None, data: dict) -> dict[str, str | list[str]]:
-    """The form's starting values from the case data (a task done before, e.g. after a loop)."""
-    values: dict[str, str | list[str]] = {}
-    for name, prop in ((schema or {}).get("properties") or {}).items():
-        if name not in data or not isinstance(prop, dict):
-            continue
-        value = data[name]
-        if _type(prop) == "array" and isinstance(value, list):
-            values[name] = [_as_text(v) for v in value]
-        else:
-            values[name] = _as_text(value)
-    return values
-
-
-def build_fields(schema: dict | None, values: dict, errors: dict[str, str] | None = None) -> list[FormField]:
-    """The fields of ``schema`` with the given (string) values and error messages."""
-    errors = errors or {}
-    required = set((schema or {}).get("required") or [])
-    conditional = _conditionally_required(schema or {})
-    fields: list[FormField] = []
-    for name, prop in ((schema or {}).get("properties") or {}).items():
-        if not isinstance(prop, dict):
-            continue
-        kind, options, hint = _type(prop), [], prop.get("description", "")
-        choices = _choices(prop)
-        items_choices = _choices(prop.get("items") or {}) if kind == "array" else None
-        if kind == "boolean":
-            widget, options = "radios", list(YES_NO)
-        elif items_choices is not None:
-            widget, options = "checkboxes", [(_as_text(v), t) for v, t in items_choices]
-        elif choices is not None:
-            options = [(_as_text(v), t) for v, t in choices]
-            widget = "radios" if len(options) <= MAX_RADIOS else "select"
-        elif kind in ("integer", "number"):
-            widget = "number"
-        elif kind == "string" and prop.get("format") in ("date", "date-time"):
-            widget = "text"
-            hint = " ".join(h for h in (hint, DATE_HINT if prop["format"] == "date" else DATE_TIME_HINT) if h)
-        elif kind == "string":
-            max_length = prop.get("maxLength")
-            widget = "text" if isinstance(max_length, int) and max_length <= TEXTAREA_OVER else "textarea"
-        else:
-            widget = "textarea"  # objects and anything else: JSON typed by hand
-            hint = " ".join(h for h in (hint, "Enter the value as JSON.") if h)
-        value = values.get(name, [] if widget == "checkboxes" else "")
-        if widget == "select" and value == "":
-            options = [("", "Choose an option")] + options
-        fields.append(FormField(name=name, kind=widget, label=prop.get("title") or humanise(name), hint=hint,
-                                required=name in required,
-                                optional=name not in required and name not in conditional, options=options, value=value,
-                                error=errors.get(name, "")))
-    return fields
-
-
-def _convert(prop: dict, raw: str) -> object:
-    """One submitted string as the schema's type; ValueError with a message when it cannot be."""
-    kind = _type(prop)
-    choices = _choices(prop)
-    if choices is not None:
-        for value, _title in choices:
-            if _as_text(value) == raw:
-                return value
-        raise ValueError("Choose one of the listed options")
-    if kind == "boolean":
-        if raw in ("yes", "no"):
-            return raw == "yes"
-        raise ValueError("Select yes or no")
-    if kind == "integer":
-        try:
-            return int(raw.replace(",", ""))
-        except ValueError:
-            raise ValueError("Enter a whole number, like 3") from None
-    if kind == "number":
-        try:
-            number = float(raw.replace(",", ""))
-        except ValueError:
-            raise ValueError("Enter a number, like 3 or 2.5") from None
-        return int(number) if number.is_integer() and "." not in raw else number
-    if kind in ("object", "array"):
-        try:
-            return json.loads(raw)
-        except ValueError:
-            raise ValueError("Enter the value as JSON") from None
-    return raw
-
-
-def read_submission(schema: dict | None, form: MultiDict) -> tuple[dict, dict, dict[str, str]]:
-    """The submitted form as ``(data for the engine, values as typed, conversion errors)``."""
-    data: dict = {}
-    typed: dict[str, str | list[str]] = {}
-    errors: dict[str, str] = {}
-    for name, prop in ((schema or {}).get("properties") or {}).items():
-        if not isinstance(prop, dict):
-            continue
-        if _type(prop) == "array" and _choices(prop.get("items") or {}) is not None:
-            raw_list = [v[:MAX_VALUE] for v in form.getlist(name) if v]
-            typed[name] = raw_list
-            items = prop.get("items") or {}
-            try:
-                converted = [_convert(items, v) for v in raw_list]
-            except ValueError as error:
-                errors[name] = str(error)
-                continue
-            if converted or name in set(schema.get("required") or []):
-                data[name] = converted
-            continue
-        raw = form.get(name, "")[:MAX_VALUE]
-        typed[name] = raw
-        text = raw.strip() if _type(prop) != "string" or _choices(prop) is not None else raw
-        if not text.strip():
-            continue  # empty: left out, the schema says whether it was required
-        try:
-            data[name] = _convert(prop, text.strip() if _type(prop) != "string" else text)
-        except ValueError as error:
-            errors[name] = str(error)
-    return data, typed, errors
-
+# -- the engine's errors -----------------------------------------------------------------------------
 
 def engine_errors(schema: dict | None, field_errors: dict[str, list[str]], fields_by_name: dict) -> dict[str, str]:
-    """The engine's field errors (``"rationale"``, ``"consent.date"``, ``""``) as one message per field.
+    """The engine's field errors (``"rationale"``, ``"referrer.name"``, ``"actions[0].by"``, ``""``) as one
+    message per field, keyed by the field's input name.
 
-    A path under a field counts as that field; errors the form has no field for come back under ``""``.
+    ``fields_by_name`` holds the form's fields (top level; their nested fields are searched too). A path
+    under a field counts as that field (the rest of the path is named in the message); errors the form
+    has no field for come back under ``""``.
     """
+    flat: dict[str, FormField] = {}
+
+    def walk(f: FormField) -> None:
+        flat[f.name] = f
+        for child in f.children:
+            walk(child)
+
+    for f in fields_by_name.values():
+        walk(f)
+    by_length = sorted(flat, key=len, reverse=True)
     out: dict[str, str] = {}
     for path, messages in field_errors.items():
-        name = path.split(".", 1)[0].split("[", 1)[0]
         message = "; ".join(messages) if messages else "this value is not valid"
-        field_ = fields_by_name.get(name)
-        if field_ is None:
+        name = path if path in flat else next(
+            (n for n in by_length if path.startswith(n) and path[len(n):len(n) + 1] in (".", "[")), None)
+        if name is None:
             out[""] = "; ".join(m for m in (out.get(""), message) if m)
             continue
-        if message == "this field is required":
-            verb = "Select" if field_.kind in ("radios", "select", "checkboxes") else "Enter"
-            message = f"{verb} {field_.label[:1].lower() + field_.label[1:]}"
+        f, rest = flat[name], path[len(name):]
+        if message == "this field is required" and not rest:
+            message = _required(f)
+        elif not rest and all(_worded(f, m) for m in messages):
+            message = "; ".join(_worded(f, m) for m in messages)
         else:
-            message = f"{field_.label}: {message}"
+            where = re.sub(r"\[(\d+)\]", lambda m: f" item {int(m.group(1)) + 1}", rest).replace(".", " ").strip()
+            message = f"{f.label}{', ' + where if where else ''}: {message}"
         out[name] = "; ".join(m for m in (out.get(name), message) if m)
     return out
+
+
+def _required(f: FormField) -> str:
+    lower = f.label[:1].lower() + f.label[1:]
+    if f.kind == "confirm":
+        return f"Select the box to confirm: {f.label}"
+    if f.kind in ("radios", "select", "checkboxes"):
+        return f"Select {lower}"
+    return f"Enter {lower}"
+
+
+def _worded(f: FormField, message: str) -> str:
+    """The engine's message about the field's own value in GOV.UK's words ("... must be 10 characters or
+    more"), or "" when there is none for it."""
+    about = next((what for pattern, what in ENGINE_MESSAGES if pattern.match(message)), "")
+    limits, many = f.limits, f.kind in ("checkboxes", "repeat", "lines", "json")
+    verb = "select" if f.kind == "checkboxes" else "add"
+    if about == "short" and many:
+        fewest = limits.get("minItems", 1)
+        return _required(f) if fewest == 1 else f"{f.label}: {verb} at least {fewest}"
+    if about == "long" and many and "maxItems" in limits:
+        return f"{f.label}: {verb} no more than {limits['maxItems']}"
+    if about == "short" and "minLength" in limits:
+        return f"{f.label} must be {limits['minLength']} characters or more"
+    if about == "long" and "maxLength" in limits:
+        return f"{f.label} must be {limits['maxLength']} characters or less"
+    if about in ("minimum", "maximum") and about in limits:
+        return f"{f.label} must be {limits[about]} or {'more' if about == 'minimum' else 'less'}"
+    if about == "date":
+        return f"{f.label} must be a real date"
+    if about == "const" and f.kind == "confirm":
+        return _required(f)
+    return ""

@@ -1,8 +1,9 @@
 """The practitioner's inbox page: my roles' open tasks and tasks assigned to me, with claim and release.
 
 Everything here reads the engine's work-items view (:meth:`engine.Engine.inbox`,
-:meth:`engine.Engine.work_counts`); no case is loaded. Overdue tasks come first because the engine
-orders by due date. Filters are a plain GET form and claim/release are POST forms (with the CSRF
+:meth:`engine.Engine.work_counts`, and :meth:`engine.Engine.inbox_choices` for the filter form's
+pathways and tasks, taken from all of the user's open work); no case is loaded. Overdue tasks come
+first because the engine orders by due date. Filters are a plain GET form and claim/release are POST forms (with the CSRF
 token), so the page works without JavaScript.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from engine import InboxFilter, PathwaysError, WorkItemView, working_days_between
+from engine import InboxChoices, InboxFilter, PathwaysError, working_days_between
 from web.auth import current_engine
 from web.ui_auth import current_ui_actor, engine_error_page, safe_next
 
@@ -29,8 +30,6 @@ except (ImportError, ZoneInfoNotFoundError):  # pragma: no cover - a machine wit
 PER_PAGE = 25
 MAX_PAGE = 100_000
 MAX_TEXT = 200
-# How many inbox rows are read to offer the pathway and task choices of the filter form.
-CHOICES_SAMPLE = 200
 DUE_CHOICES = (("", "Any time"), ("overdue", "Overdue"), ("today", "Today"), ("week", "Within 7 days"))
 
 bp = Blueprint("ui_inbox", __name__)
@@ -94,12 +93,15 @@ def _page_arg() -> int:
     return min(max(page, 1), MAX_PAGE)
 
 
-def _choices(items: tuple[WorkItemView, ...], pathway: str, task: str) -> tuple[list, list]:
-    pathways = sorted({i.pathway_key for i in items} | ({pathway} if pathway else set()))
-    tasks = {i.element_id: i.title for i in items}
-    if task and task not in tasks:
-        tasks[task] = task
-    return pathways, sorted(tasks.items(), key=lambda kv: (kv[1].lower(), kv[0]))
+def _choices(choices: InboxChoices, pathway: str, task: str) -> tuple[list, list]:
+    """The filter form's options; a chosen value with no open work left stays selectable (shown as typed)."""
+    pathways = list(choices.pathways)
+    if pathway and pathway not in dict(pathways):
+        pathways.append((pathway, pathway))
+    tasks = list(choices.tasks)
+    if task and task not in dict(tasks):
+        tasks.append((task, task))
+    return pathways, tasks
 
 
 def _pages(page: int, last: int) -> list[int | None]:
@@ -129,8 +131,7 @@ def inbox():
                       mine_only=mine)
     result = engine.inbox(actor, flt, page=page, per_page=PER_PAGE)
     last = max(1, math.ceil(result.total / PER_PAGE))
-    sample = engine.inbox(actor, InboxFilter(), page=1, per_page=CHOICES_SAMPLE).items
-    pathways, tasks = _choices(sample, pathway, task)
+    pathways, tasks = _choices(engine.inbox_choices(actor), pathway, task)
     counts = engine.work_counts(actor)
     filters = {k: v for k, v in (("pathway", pathway), ("task", task), ("due", due), ("mine", "1" if mine else ""))
                if v}
@@ -144,7 +145,7 @@ def inbox():
         "inbox.html", rows=rows, total=result.total, page=result.page, last_page=last, pages=_pages(page, last),
         page_url=page_url, counts=counts, role_counts=sorted((k.removeprefix("role:"), v) for k, v in counts.items()
                                                               if k.startswith("role:")),
-        pathway_options=[("", "All pathways")] + [(k, k) for k in pathways],
+        pathway_options=[("", "All pathways")] + pathways,
         task_options=[("", "All tasks")] + tasks, due_choices=DUE_CHOICES,
         selected={"pathway": pathway, "task": task, "due": due, "mine": mine},
         filtered=bool(filters), here=page_url(page), first_row=(page - 1) * PER_PAGE + 1,

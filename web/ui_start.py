@@ -12,8 +12,10 @@
 
 Hostile input on ``/referral``: the engine's form validation is the gate (the page also refuses fields
 the form does not declare); the body size is capped by ``MAX_CONTENT_LENGTH``; POSTs are rate limited
-per client IP by :class:`RateLimiter` (app config ``REFERRAL_RATE_LIMIT`` = ``(posts, seconds)``,
-default 5 per 10 minutes) with a 429 page giving the phone numbers. The client IP is
+per client IP (app config ``REFERRAL_RATE_LIMIT`` = ``(posts, seconds)``, default 5 per 10 minutes)
+with a 429 page giving the phone numbers. The count is kept in the database
+(:meth:`engine.Engine.rate_limit_hit`), so every worker and every app instance shares one allowance;
+the address is passed as a keyed digest (:func:`web.ui_auth.limit_key`), never as itself. The client IP is
 ``request.remote_addr``: behind a reverse proxy that is the proxy's address, so every visitor would
 share one allowance. Set the app config ``PROXY_FIX_X_FOR`` to the number of trusted proxies in front
 of the app (see :func:`web.app.create_app`) so Werkzeug's ``ProxyFix`` takes the address from
@@ -21,67 +23,35 @@ of the app (see :func:`web.app.create_app`) so Werkzeug's ``ProxyFix`` takes the
 """
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
-
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for)
 from flask_login import login_required
 
 from engine import FormValidationError, PathwaysError, PermissionDeniedError
 from web.auth import current_engine
-from web.ui_auth import current_ui_actor, engine_error_page
-from web.ui_forms import build_fields, engine_errors, read_submission
+from web.ui_auth import current_ui_actor, engine_error_page, limit_key
+from web.ui_forms import (ADD, add_item, build_fields, engine_errors, error_summary, field_of, initial_values,
+                          read_submission)
 
 DEFAULT_PATHWAY = "front_door"
 DEFAULT_RATE_LIMIT = (5, 600)  # POSTs per client IP, per this many seconds
+RATE_LIMIT_BUCKET = "referral"
 MAX_PATHWAY_KEY = 64
-LIMITER_EXTENSION = "pathways_referral_limiter"
 REFERENCE_KEY = "pathways_referral_reference"
-FORM_KEYS = frozenset({"csrf_token"})
+FORM_KEYS = frozenset({"csrf_token", "action"})  # "action": an "Add another" button
 
 bp = Blueprint("ui_start", __name__)
 bp.register_error_handler(PathwaysError, engine_error_page)
 
 
-class RateLimiter:
-    """At most ``limit`` hits per ``window`` seconds per key (in-process: one allowance per worker)."""
+def referral_allowed() -> bool:
+    """Count this POST against the client address's allowance; False when it is used up.
 
-    MAX_KEYS = 10_000
-
-    def __init__(self, limit: int, window: float, clock=time.monotonic):
-        self.limit, self.window, self._clock = int(limit), float(window), clock
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        """Count a hit for ``key``; False (and not counted) when it is over the limit."""
-        now = self._clock()
-        with self._lock:
-            if len(self._hits) >= self.MAX_KEYS:
-                self._prune(now)
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(now)
-            return True
-
-    def _prune(self, now: float) -> None:
-        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window]:
-            del self._hits[key]
-        if len(self._hits) >= self.MAX_KEYS:  # a flood of addresses: forget the lot rather than grow
-            self._hits.clear()
-
-
-def limiter() -> RateLimiter:
-    app = current_app
-    found = app.extensions.get(LIMITER_EXTENSION)
-    if found is None:
-        limit, window = app.config.get("REFERRAL_RATE_LIMIT") or DEFAULT_RATE_LIMIT
-        found = app.extensions.setdefault(LIMITER_EXTENSION, RateLimiter(limit, window))
-    return found
+    Raises:
+        ConfigurationError: ``REFERRAL_RATE_LIMIT`` is not a sensible ``(posts, seconds)``.
+    """
+    limit, window = current_app.config.get("REFERRAL_RATE_LIMIT") or DEFAULT_RATE_LIMIT
+    return current_engine().rate_limit_hit(RATE_LIMIT_BUCKET, limit_key(request.remote_addr or "unknown"),
+                                           limit, window)
 
 
 def _now_text() -> str:
@@ -93,10 +63,13 @@ def _properties(schema: dict | None) -> dict:
 
 
 def _summary(fields, errors: dict[str, str]) -> list[tuple[str, str]]:
-    summary = [(f.id, f.error) for f in fields if f.error]
-    if errors.get(""):
-        summary.insert(0, ((fields[0].id if fields else "main-content"), errors[""]))
-    return summary
+    return error_summary(fields, errors.get("", ""))  # nested fields' errors too, linked to their inputs
+
+
+def _adding(schema: dict | None, typed: dict) -> bool:
+    """An "Add another" button (a list of objects) was pressed: add the item; the page shows the form again."""
+    action = request.form.get("action", "")
+    return action.startswith(ADD) and add_item(schema, typed, action[len(ADD):])
 
 
 # -- recording a contact (practitioners) ------------------------------------------------------------
@@ -127,8 +100,10 @@ def new_contact():
     if request.method == "GET":
         declared = _properties(schema)
         values = {name: _now_text() for name in engine.start_presets(pathway).now if name in declared}
-        return _render_contact(pathway, schema, values)
+        return _render_contact(pathway, schema, initial_values(schema, values))
     data, typed, errors = read_submission(schema, request.form)
+    if _adding(schema, typed):
+        return _render_contact(pathway, schema, typed)
     if errors:
         return _render_contact(pathway, schema, typed, errors, 400)
     try:
@@ -169,7 +144,7 @@ def _render_referral(pathway: str, schema: dict | None, values: dict, errors: di
 def referral():
     """The online referral form: no sign-in; rate limited per client IP; the engine validates."""
     engine = current_engine()
-    if request.method == "POST" and not limiter().allow(request.remote_addr or "unknown"):
+    if request.method == "POST" and not referral_allowed():
         return render_template("referral_limited.html"), 429
     pathway = _referral_pathway()
     schema = engine.start_form(pathway)
@@ -177,10 +152,13 @@ def referral():
         return _render_referral(pathway, schema, {})
     preset = _set_by_page(pathway, schema)
     shown = set(_properties(schema)) - set(preset)
-    unknown = sorted(k for k in request.form if k not in shown and k not in FORM_KEYS)
+    # Inputs are named by field path (a date's month is "<field>-month"): each must belong to a shown field.
+    unknown = sorted(k for k in request.form if field_of(schema, k) not in shown and k not in FORM_KEYS)
     data, typed, errors = read_submission(schema, request.form)
-    typed = {k: v for k, v in typed.items() if k in shown}
-    errors = {k: v for k, v in errors.items() if k in shown}
+    typed = {k: v for k, v in typed.items() if field_of(schema, k) in shown}
+    errors = {k: v for k, v in errors.items() if field_of(schema, k) in shown}
+    if _adding(schema, typed) and not unknown:
+        return _render_referral(pathway, schema, typed)
     if unknown:
         errors[""] = "The form was sent with fields it does not have. Reload the page and try again."
     if errors:

@@ -28,12 +28,15 @@ def test_init_twice_keeps_data_and_makes_no_new_version(run):
     assert first.exit_code == 0, first.output
     assert "pathway front_door: version 1 published" in first.output
     assert "demo user team-manager (Team Manager)" in first.output
+    assert "demo administrator admin: password pathways-demo, API token demo-admin" in first.output
     second = run("init", "--demo")
     assert second.exit_code == 0 and "pathway front_door: version 1 unchanged" in second.output
     roles = yaml.safe_load((ROOT / "processes" / "roles.yaml").read_text())["roles"]
     engine = sa.create_engine(run.url)
     with engine.connect() as c:
-        assert c.execute(sa.text("select count(*) from users")).scalar() == len(roles)  # one demo user per role
+        # one demo user per role, and the demo administrator (no lane role)
+        assert c.execute(sa.text("select count(*) from users")).scalar() == len(roles) + 1
+        assert c.execute(sa.text("select count(*) from users where admin")).scalar() == 1
         pathways = len(list((ROOT / "processes").glob("*/pathway.yaml")))
         assert c.execute(sa.text("select count(*) from pathway_versions")).scalar() == pathways  # one each
     engine.dispose()
@@ -68,11 +71,16 @@ def test_verify_export_user_tick(run, tmp_path):
     ok = run("verify")
     assert ok.exit_code == 0 and "chain intact" in ok.output
     added = run("user", "add", "amy", "--name", "Amy", "--role", "Team Manager", "--token",
-                input="s3cret-pass\ns3cret-pass\n")
+                input="s3cret-passphrase\ns3cret-passphrase\n")
     assert added.exit_code == 0 and "API token (shown once)" in added.output
-    refused = run("user", "add", "bob", "--role", "Astronaut", input="pw-pw-pw\npw-pw-pw\n")
+    refused = run("user", "add", "bob", "--role", "Astronaut", input="pw-pw-pw-pw-pw\npw-pw-pw-pw-pw\n")
     assert refused.exit_code == 1 and "unknown role" in refused.output
-    assert "amy" in run("user", "list").output
+    short = run("user", "add", "bob", "--role", "Team Manager", input="pw-pw-pw\npw-pw-pw\n")
+    assert short.exit_code == 1 and "password: The password must be 12 characters or more" in short.output
+    boss = run("user", "add", "boss", "--admin", input="boss-password\nboss-password\n")
+    assert boss.exit_code == 0 and "added boss with roles: (none) (administrator)" in boss.output
+    listed = run("user", "list").output
+    assert "amy" in listed and "bob" not in listed and "boss\tboss\t\tadministrator" in listed
     exported = run("export", str(tmp_path / "out"))
     assert exported.exit_code == 0
     assert (tmp_path / "out" / "front_door" / "front_door.bpmn").read_bytes() == \

@@ -117,7 +117,8 @@ def test_filters(client, engine, clock):
     page = client.get("/inbox?due=nonsense&page=abc")  # bad values are ignored, not a 500
     assert page.status_code == 200 and "Initial screening" in page.get_data(as_text=True)
     text = client.get("/inbox").get_data(as_text=True)
-    assert '<option value="mini">mini</option>' in text and '<option value="screening">Initial screening</option>' in text
+    assert '<option value="mini">Mini front door</option>' in text
+    assert '<option value="screening">Initial screening</option>' in text
 
 
 def test_pagination(client, engine):

@@ -7,13 +7,15 @@ and ``CONTACT_PATHWAY`` at ``mini``.
 """
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
-from engine import InboxFilter
+import pytest
+import sqlalchemy as sa
+
+from engine import Engine, InboxFilter
 from tests.integration.test_public_start import make_public
 from tests.web.test_ui_auth import csrf_of, sign_in
 from web.app import create_app
-from web.ui_start import RateLimiter
 
 pytestmark = pytest.mark.postgres
 
@@ -105,12 +107,39 @@ def test_the_sixth_post_within_the_window_is_429(client):
     assert response.status_code == 429 and "(0116) 305 0005" in text and "01572 722577" in text
 
 
-def test_the_rate_limiter_forgets_old_hits():
-    now = [0.0]
-    limiter = RateLimiter(2, 10, clock=lambda: now[0])
-    assert limiter.allow("a") and limiter.allow("a") and not limiter.allow("a") and limiter.allow("b")
-    now[0] = 10.5
-    assert limiter.allow("a")
+def test_the_rate_limit_forgets_old_hits_on_the_engine_clock(engine, clock, tmp_path):
+    make_public(engine, tmp_path, "helper")
+    client = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "t", "REFERRAL_PATHWAY": "helper",
+                         "REFERRAL_RATE_LIMIT": (2, 10)}).test_client()
+    assert [refer(client, child_name="").status_code for _ in range(3)] == [400, 400, 429]
+    other = {"REMOTE_ADDR": "192.0.2.7"}  # another client address has its own allowance
+    token = csrf_of(client.get("/referral"))
+    assert client.post("/referral", data={"csrf_token": token}, environ_base=other).status_code == 400
+    clock.advance(dt.timedelta(seconds=10.5))
+    assert refer(client, child_name="").status_code == 400
+
+
+def test_the_rate_limit_is_shared_by_two_apps_on_one_database(engine, database_url, clock, tmp_path):
+    make_public(engine, tmp_path, "helper")
+    # Two app instances (think two gunicorn workers or two servers), each with its own Engine.
+    second = Engine(database_url, clock=clock)
+    try:
+        apps = [create_app({"TESTING": True, "ENGINE": eng, "SECRET_KEY": "shared", "REFERRAL_PATHWAY": "helper",
+                            "REFERRAL_RATE_LIMIT": (3, 600)}) for eng in (engine, second)]
+        clients = [a.test_client() for a in apps]
+        codes = [refer(clients[n % 2], child_name="").status_code for n in range(4)]
+        assert codes == [400, 400, 400, 429]
+        assert refer(clients[0], child_name="").status_code == 429
+    finally:
+        second.dispose()
+
+
+def test_the_rate_limit_stores_no_address(engine, client):
+    refer(client, child_name="")
+    with engine.database.engine.connect() as c:
+        rows = c.execute(sa.text("select bucket, key_hash from rate_limit_hits")).all()
+    assert [r.bucket for r in rows] == ["referral"] and "127.0.0.1" not in rows[0].key_hash
+    assert len(rows[0].key_hash) == 64
 
 
 def test_record_a_contact_needs_sign_in(client):

@@ -136,7 +136,7 @@ def test_the_case_page_lists_tasks_data_and_timeline(client, engine):
     page = client.get(f"/cases/{case.id}")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
-    assert case.reference in text and "mini, version" in text and 'id="ready-tasks"' in text
+    assert case.reference in text and "Mini front door, version" in text and 'id="ready-tasks"' in text
     assert "Initial screening" in text and 'id="case-data"' in text and "Child name" in text and "bruise" in text
     assert 'id="timeline"' in text and "dsw1" in text
     assert ">Settings<" not in text
@@ -190,10 +190,15 @@ SCHEMA = {
 
 
 def test_schema_fields_and_conversion():
-    fields = {f.name: f for f in build_fields(SCHEMA, {})}
+    top = build_fields(SCHEMA, {})
+    fields = {f.name: f for f in top + top[0].children}
+    assert [(c.name, c.reveal_for) for c in top[0].children] == [("why", "no")]  # revealed under "No"
     assert fields["agrees"].kind == "radios" and fields["agrees"].options == [("yes", "Yes"), ("no", "No")]
     assert fields["level"].kind == "radios" and fields["level"].options == [("a", "Level A"), ("b", "Level B")]
-    assert fields["count"].kind == "number" and fields["when"].hint == "For example, 2026-11-23"
+    assert fields["count"].kind == "number" and fields["when"].kind == "date"
+    assert fields["when"].hint == "For example, 27 3 2007"
+    assert [(p.name, p.id) for p in fields["when"].parts] == [("when", "when"), ("when-month", "when-month"),
+                                                              ("when-year", "when-year")]
     assert fields["short"].kind == "text" and fields["why"].kind == "textarea"
     assert fields["kinds"].kind == "checkboxes" and fields["many"].kind == "select"
     assert not fields["agrees"].optional and not fields["why"].optional and fields["short"].optional
@@ -202,6 +207,8 @@ def test_schema_fields_and_conversion():
     data, typed, errors = read_submission(SCHEMA, form)
     assert errors == {}
     assert data == {"agrees": False, "level": "b", "count": 3, "kinds": ["x", "y"], "why": "because"}
-    assert typed["kinds"] == ["x", "y"] and typed["when"] == ""
+    assert typed["kinds"] == ["x", "y"] and typed["when"] == "" and typed["when-year"] == ""
+    data, _, errors = read_submission(SCHEMA, MultiDict([("when", "7"), ("when-month", "3"), ("when-year", "2026")]))
+    assert errors == {} and data["when"] == "2026-03-07"
     _, _, errors = read_submission(SCHEMA, MultiDict([("count", "lots"), ("level", "zzz")]))
     assert set(errors) == {"count", "level"}

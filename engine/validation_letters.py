@@ -1,0 +1,54 @@
+"""Checks of the letters a pathway's manifest declares (``letters:``, see :mod:`engine.letter_specs`).
+
+Every template file a letter names must be in the bundle, be UTF-8 text and pass
+:func:`engine.letter_templates.check_template`; ``available_when`` must compile in the expression
+sandbox; the roles must be known. Template paths are relative to the manifest's folder, so the
+same check serves publication (bundle paths such as ``pathway.yaml``) and ``pathways check``
+(paths as typed, such as ``processes/front_door/pathway.yaml``).
+"""
+from __future__ import annotations
+
+import posixpath
+
+from engine.bundles import MANIFEST, parse_manifest
+from engine.errors import PathwayInvalidError
+from engine.letter_templates import check_template
+from engine.validation_common import Problems
+from engine.validation_expr import compile_problems, shown
+
+
+def check_letters(files: dict[str, bytes], known_roles: set[str] | None, problems: Problems) -> None:
+    """Check the letters of every manifest in ``files`` (a bundle has one; a checked folder may have one)."""
+    for manifest_path in sorted(p for p in files if p == MANIFEST or p.endswith("/" + MANIFEST)):
+        try:
+            manifest = parse_manifest(files[manifest_path], manifest_path)
+        except PathwayInvalidError as exc:
+            problems.extend(exc.problems)  # the same problems publication reports for the manifest
+            continue
+        folder = posixpath.dirname(manifest_path)
+        for letter in manifest.letters:
+            for path in letter.paths:
+                _check_template_file(files, posixpath.join(folder, path) if folder else path, letter.key,
+                                     manifest_path, problems)
+            if letter.available_when:
+                for message in compile_problems(letter.available_when, "eval"):
+                    problems.add(manifest_path, None, f"available_when {shown(letter.available_when)}: {message}",
+                                 element_id=letter.key)
+            unknown = sorted(set(letter.roles) - known_roles) if known_roles is not None else []
+            if unknown:
+                problems.add(manifest_path, None, f"roles {', '.join(map(repr, unknown))} are not in roles.yaml",
+                             element_id=letter.key)
+
+
+def _check_template_file(files: dict[str, bytes], path: str, key: str, manifest_path: str,
+                         problems: Problems) -> None:
+    if path not in files:
+        problems.add(manifest_path, None, f"template {path!r} is not in the pathway folder", element_id=key)
+        return
+    try:
+        source = files[path].decode("utf-8")
+    except UnicodeDecodeError:
+        problems.add(path, None, "the template is not UTF-8 text", element_id=key, line=1)
+        return
+    for line, message in check_template(source):
+        problems.add(path, None, message, element_id=key, line=line)
