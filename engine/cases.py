@@ -1,4 +1,4 @@
-"""Service calls on cases: start, complete a task, claim, assign, release.
+"""Service calls on cases: start one, complete a task (claim, assign and release: :mod:`engine.assignment`).
 
 Each function is one transaction with one commit, opened here and committed when its ``with``
 block ends; any error rolls everything back (the case, its task rows, work items, timers and audit
@@ -15,10 +15,11 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from . import audit, messages, sandbox, stepping, store, versions
-from .errors import (CaseClosedError, ConflictError, ExpressionError, FormValidationError, PermissionDeniedError,
-                     StaleCaseError, TaskNotFoundError, TaskNotReadyError, UserNotFoundError)
+from .access import work_refusal
+from .errors import (CaseClosedError, ExpressionError, FormValidationError, PermissionDeniedError, StaleCaseError,
+                     TaskNotFoundError, TaskNotReadyError)
 from .forms import validate_submission
-from .models import Case, CaseTask, User, UserRole, WorkItem
+from .models import Case, User, WorkItem
 from .runtime import LiveCase, Runtime
 from .views import Actor, StartPresets
 
@@ -103,6 +104,24 @@ def start_presets(rt: Runtime, pathway_key: str) -> StartPresets:
     if manifest is None:
         return StartPresets()
     return StartPresets(now=manifest.start_now, public=dict(manifest.start_public))
+
+
+def may_start(rt: Runtime, pathway_key: str, actor: Actor) -> bool:
+    """Whether ``actor`` may start ``pathway_key`` (the latest published version's start roles).
+
+    Raises: PathwayNotFoundError.
+    """
+    with rt.db.reading() as session:
+        pathway, version = versions.latest_published(session, pathway_key)
+        spec, _subs = store.version_spec(session, rt, version.id)
+        name = pathway.name
+    start_event = next((t for t in spec.task_specs.values() if type(t).__name__ == "StartEvent"), None)
+    try:
+        if start_event is not None:
+            _require_start_role(actor, start_event, name)
+    except PermissionDeniedError:
+        return False
+    return True
 
 
 def _require_start_role(actor: Actor, start_event, name: str) -> None:
@@ -207,16 +226,15 @@ def _complete(session, rt: Runtime, case: Case, live: LiveCase, task_id: str, da
     if task.state != TaskState.READY:
         raise TaskNotReadyError(f"'{spec.bpmn_name or spec.bpmn_id}' is {TaskState.get_name(task.state).lower()}, "
                                 "not waiting to be done")
-    _require_role(actor, spec.lane or "", f"'{spec.bpmn_name or spec.bpmn_id}'")
     item = session.scalars(sa.select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.task_id == task_id)).first()
-    if item is not None and item.assignee_id is not None and item.assignee_id != actor.user_id:
-        owner = session.scalar(sa.select(User.username).where(User.id == item.assignee_id))
-        raise PermissionDeniedError(f"this task is assigned to {owner}; ask them or a colleague to release it")
     props = stepping.properties(spec)
     separate = props.get("notSameActorAs")
-    if separate and task.data.get(separate) == actor.username:
-        raise PermissionDeniedError(f"{actor.username} recorded the decision ({separate}) and so cannot also "
-                                    "sign it off: another person must (four-eyes rule)")
+    # The task's own data decides the four-eyes rule here (see engine.access).
+    refusal = work_refusal(actor, title=spec.bpmn_name or spec.bpmn_id, role=spec.lane or "",
+                           assignee=_username(session, item.assignee_id) if item is not None else None,
+                           separate=separate, decided_by=task.data.get(separate) if separate else None)
+    if refusal:
+        raise PermissionDeniedError(refusal)
     form_name = props.get("formJsonSchemaFilename")
     schema = versions.file_text(session, case.version_id, form_name, rt) if form_name else None
     clean = validate_submission(schema, data) if schema is not None else _plain(data)
@@ -322,82 +340,6 @@ def _audit_changes(session, case: Case, actor: Actor, now, changes) -> None:
 
 
 # -- claim, assign, release -------------------------------------------------------------------------
-
-def _work_item(session, case_id: int, task_id: str) -> tuple[Case, WorkItem]:
-    case = store.get_case(session, case_id, lock=True)
-    item = session.scalars(sa.select(WorkItem).where(WorkItem.case_id == case_id, WorkItem.task_id == task_id)
-                           .with_for_update()).first()
-    if item is None:
-        exists = session.scalar(sa.select(sa.func.count()).select_from(CaseTask).where(
-            CaseTask.case_id == case_id, CaseTask.task_id == str(task_id)))
-        if not exists:
-            raise TaskNotFoundError(f"case {case.reference} has no task {task_id}")
-        raise TaskNotReadyError(f"task {task_id} of case {case.reference} is no longer open")
-    return case, item
-
-
-def claim_task(rt: Runtime, case_id: int, task_id: str, actor: Actor) -> None:
-    """Take an open task for oneself.
-
-    Raises:
-        CaseNotFoundError, TaskNotFoundError: no such case or task.
-        TaskNotReadyError: the task is no longer open.
-        PermissionDeniedError: the actor lacks the task's role.
-        ConflictError: someone else has it.
-    """
-    assign_task(rt, case_id, task_id, actor.username, actor, _action="claimed")
-
-
-def assign_task(rt: Runtime, case_id: int, task_id: str, username: str, actor: Actor, *,
-                _action: str = "assigned") -> None:
-    """Give an open task to ``username`` (who must hold its role).
-
-    Raises:
-        CaseNotFoundError, TaskNotFoundError, UserNotFoundError: no such case, task or user.
-        TaskNotReadyError: the task is no longer open.
-        PermissionDeniedError: the actor or the assignee lacks the task's role.
-        ConflictError: the task is already someone else's (release it first).
-    """
-    with rt.db.transaction() as session:
-        case, item = _work_item(session, case_id, task_id)
-        _require_role(actor, item.role, f"assigning '{item.title}'")
-        user = session.scalars(sa.select(User).where(User.username == username, User.active.is_(True))).first()
-        if user is None:
-            raise UserNotFoundError(f"there is no active user {username!r}")
-        roles = set(session.scalars(sa.select(UserRole.role).where(UserRole.user_id == user.id)))
-        if item.role not in roles:
-            raise PermissionDeniedError(f"{username} does not hold the role {item.role!r}")
-        if item.assignee_id not in (None, user.id):
-            owner = session.scalar(sa.select(User.username).where(User.id == item.assignee_id))
-            raise ConflictError(f"'{item.title}' is already with {owner}; release it first")
-        before = item.assignee_id
-        item.assignee_id = user.id
-        audit.append(session, chain=_chain(case.id), case_id=case.id, at=rt.now(), actor_id=actor.user_id,
-                     actor_name=actor.username, action=f"task_{_action}", element_id=item.element_id,
-                     task_id=task_id, summary=f"{_action} '{item.title}' to {username}" if _action == "assigned"
-                     else f"claimed '{item.title}'", before={"assignee": _username(session, before)},
-                     after={"assignee": username})
-
-
-def release_task(rt: Runtime, case_id: int, task_id: str, actor: Actor) -> None:
-    """Put a task back for anyone holding its role. The assignee or any holder of the role may.
-
-    Raises:
-        CaseNotFoundError, TaskNotFoundError: no such case or task.
-        TaskNotReadyError: the task is no longer open.
-        PermissionDeniedError: the actor lacks the task's role.
-    """
-    with rt.db.transaction() as session:
-        case, item = _work_item(session, case_id, task_id)
-        if item.assignee_id != actor.user_id:
-            _require_role(actor, item.role, f"releasing '{item.title}'")
-        before = _username(session, item.assignee_id)
-        item.assignee_id = None
-        audit.append(session, chain=_chain(case.id), case_id=case.id, at=rt.now(), actor_id=actor.user_id,
-                     actor_name=actor.username, action="task_released", element_id=item.element_id,
-                     task_id=task_id, summary=f"released '{item.title}'", before={"assignee": before},
-                     after={"assignee": None})
-
 
 def _username(session, user_id: int | None) -> str | None:
     return session.scalar(sa.select(User.username).where(User.id == user_id)) if user_id else None

@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from SpiffWorkflow.util.task import TaskState
 
 from . import store, trace, versions
+from .access import readable_case
 from .codec import iter_workflows
 from .models import PathwayVersion, Timer
-from .queries import _readable_case
 from .runtime import Runtime
 from .views import Actor, DiagramElementView, DiagramView
 from .xmlsafe import parse_xml
@@ -157,7 +157,7 @@ def case_diagram(rt: Runtime, case_id: int, actor: Actor) -> DiagramView:
         PermissionDeniedError: the actor may not read it.
     """
     with rt.db.reading() as session:
-        case = _readable_case(session, case_id, actor)
+        case = readable_case(session, case_id, actor)
         process_id = session.scalar(sa.select(PathwayVersion.process_id).where(PathwayVersion.id == case.version_id))
         files = versions.files(session, case.version_id)
         due: dict[str, dt.datetime] = {}

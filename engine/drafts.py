@@ -25,10 +25,10 @@ import json
 import sqlalchemy as sa
 
 from . import store
+from .access import can_read, work_refusal
 from .errors import (CaseClosedError, FormValidationError, PermissionDeniedError, TaskNotFoundError,
                      TaskNotReadyError)
 from .models import Case, CaseTask, TaskDraft, User, WorkItem
-from .queries import can_read
 from .runtime import Runtime
 from .stepping import properties
 from .views import Actor, DraftView
@@ -132,17 +132,16 @@ def _open_item(session, case_id: int, task_id: str) -> tuple[Case, WorkItem]:
 
 
 def _require_may_work(session, rt: Runtime, case: Case, item: WorkItem, actor: Actor) -> None:
-    """Could the actor complete this task now? (the checks of complete_task; see the module docstring)"""
-    if item.role and item.role not in actor.roles:
-        raise PermissionDeniedError(f"'{item.title}' needs the role {item.role!r}, which {actor.username} "
-                                    "does not hold")
-    if item.assignee_id is not None and item.assignee_id != actor.user_id:
-        owner = session.scalar(sa.select(User.username).where(User.id == item.assignee_id))
-        raise PermissionDeniedError(f"this task is assigned to {owner}; ask them or a colleague to release it")
+    """Could the actor complete this task now? (engine.access, on the case's data; see the module docstring)
+
+    Raises: PermissionDeniedError.
+    """
     spec, subs = store.version_spec(session, rt, case.version_id)
     task_spec = next((s.task_specs[item.element_id] for s in [spec, *subs.values()]
                       if s is not None and item.element_id in s.task_specs), None)
     separate = properties(task_spec).get("notSameActorAs") if task_spec is not None else None
-    if separate and json.loads(case.data_json or "{}").get(separate) == actor.username:
-        raise PermissionDeniedError(f"{actor.username} recorded the decision ({separate}) and so cannot also "
-                                    "sign it off: another person must (four-eyes rule)")
+    owner = session.scalar(sa.select(User.username).where(User.id == item.assignee_id)) if item.assignee_id else None
+    refusal = work_refusal(actor, title=item.title, role=item.role, assignee=owner, separate=separate,
+                           decided_by=json.loads(case.data_json or "{}").get(separate) if separate else None)
+    if refusal:
+        raise PermissionDeniedError(refusal)

@@ -8,21 +8,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import cases, clock as clockmod, publishing, queries, ratelimit, records, schema, timers, users
+from . import (assignment, cases, clock as clockmod, diagram, drafts, letters, publishing, queries, ratelimit, records, schema,
+               timers, users)
 from .bundles import Bundle, read_folder
 from .db import Database, redact
 from .queries import InboxFilter
 from .runtime import Runtime
-from . import drafts
-from .views import DraftView
-from .views import CaseRecordsView, InboxChoices
-from . import diagram
-from .views import DiagramView
-from . import letters
-from .views import CaseLettersView, LetterView
-from .views import (Actor, AuditEventView, CaseView, PublishResult, StartPresets, TickResult, TraceView, UserView,
-                    VerifyResult,
-                    WorkPage)
+from .views import (Actor, AuditEventView, CaseLettersView, CaseRecordsView, CaseView, DiagramView, DraftView,
+                    InboxChoices, LetterView, PublishResult, StartPresets, TaskView, TickResult, TraceView, UserView,
+                    VerifyResult, WorkPage)
 
 DATABASE_URL_SETTING = "PATHWAYS_DATABASE_URL"
 
@@ -202,6 +196,20 @@ class Engine:
         """Complete a task; return the case's new version. See :func:`engine.cases.complete_task`."""
         return cases.complete_task(self._rt, case_id, task_id, data, actor, expected_version=expected_version)
 
+    def any_task(self, case_id: int, task_id: str, actor: Actor) -> TaskView | None:
+        """A human task of the case by id whatever its state (e.g. completed meanwhile), with its form.
+
+        Raises: CaseNotFoundError, PermissionDeniedError.
+        """
+        return queries.any_task(self._rt, case_id, task_id, actor)
+
+    def may_start(self, pathway_key: str, actor: Actor) -> bool:
+        """Whether ``actor`` holds a role that may start ``pathway_key`` (its start event's lane or startRoles).
+
+        Raises: PathwayNotFoundError.
+        """
+        return cases.may_start(self._rt, pathway_key, actor)
+
     def case_trace(self, case_id: int, actor: Actor) -> TraceView:
         """Elements completed in order, active and waiting elements, sequence flows taken.
 
@@ -210,13 +218,13 @@ class Engine:
         return queries.case_trace(self._rt, case_id, actor)
 
     def claim_task(self, case_id: int, task_id: str, actor: Actor) -> None:
-        cases.claim_task(self._rt, case_id, task_id, actor)
+        assignment.claim_task(self._rt, case_id, task_id, actor)
 
     def assign_task(self, case_id: int, task_id: str, username: str, actor: Actor) -> None:
-        cases.assign_task(self._rt, case_id, task_id, username, actor)
+        assignment.assign_task(self._rt, case_id, task_id, username, actor)
 
     def release_task(self, case_id: int, task_id: str, actor: Actor) -> None:
-        cases.release_task(self._rt, case_id, task_id, actor)
+        assignment.release_task(self._rt, case_id, task_id, actor)
 
     # -- work lists, timers, audit ------------------------------------------------------------------
     def inbox(self, actor: Actor, flt: InboxFilter = InboxFilter(), *, page: int = 1, per_page: int = 50) -> WorkPage:

@@ -32,10 +32,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 
 from . import audit, clock as clockmod, letter_templates, sandbox, store, versions
+from .access import can_read
 from .errors import (ConflictError, ExpressionError, LetterNotFoundError, LetterNotReadyError,
                      PathwayInvalidError, PermissionDeniedError, StaleCaseError)
 from .models import Case, Letter, PathwayVersion
-from .queries import can_read
 from .runtime import Runtime
 from .views import Actor, CaseLettersView, LetterOfferView, LetterView, letter_text
 

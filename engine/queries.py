@@ -13,13 +13,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from . import audit, store, versions
-from .errors import CaseNotFoundError, PermissionDeniedError
-from .models import AuditEvent, Case, CaseLink, Pathway, PathwayVersion, Timer, User, WorkItem
+from .access import readable_case, work_refusal
+from .models import AuditEvent, Case, CaseLink, CaseTask, Pathway, PathwayVersion, Timer, User, WorkItem
 from .runtime import Runtime
+from .version_forms import VersionForms
 from .stepping import properties
-from .views import (Actor, AuditEventView, CaseView, LinkView, TaskView, TimerView, VerifyResult, WorkItemView,
-                    WorkPage)
-from .views import InboxChoices
+from .views import (Actor, AuditEventView, CaseView, InboxChoices, LinkView, TaskView, TimerView, VerifyResult,
+                    WorkItemView, WorkPage)
 
 MAX_PER_PAGE = 200  # a page larger than this is cut to it (exported as engine.MAX_PER_PAGE)
 
@@ -161,41 +161,23 @@ def _item_view(r: WorkItem, names, keys) -> WorkItemView:
                         pathway_name=keys.get(r.pathway_id, ("", ""))[1])
 
 
-def can_read(session, actor: Actor, case: Case) -> bool:
-    """A case is readable by its creator and by anyone holding a role of its pathway's lanes."""
-    if case.created_by_id is not None and case.created_by_id == actor.user_id:
-        return True
-    roles = set(json.loads(session.scalar(sa.select(PathwayVersion.roles_json)
-                                          .where(PathwayVersion.id == case.version_id)) or "[]"))
-    return bool(roles & set(actor.roles))
-
-
-def _readable_case(session, case_id: int, actor: Actor, *, check: bool = True) -> Case:
-    """Raises: CaseNotFoundError; PermissionDeniedError when ``check`` and the actor may not read it."""
-    case = session.get(Case, case_id) if isinstance(case_id, int) and 0 < case_id < 2**31 else None
-    if case is None:
-        raise CaseNotFoundError(f"there is no case {case_id}")
-    if check and not can_read(session, actor, case):
-        raise PermissionDeniedError(f"{actor.username} holds no role of this case's pathway")
-    return case
-
-
 def case_view(rt: Runtime, case_id: int, actor: Actor, *, check: bool = True) -> CaseView:
     """Raises: CaseNotFoundError; PermissionDeniedError when the actor may not read it."""
     with rt.db.reading() as session:
-        case = _readable_case(session, case_id, actor, check=check)
+        case = readable_case(session, case_id, actor, check=check)
         version = session.get(PathwayVersion, case.version_id)
         key, pathway_name = session.execute(sa.select(Pathway.key, Pathway.name)
                                             .where(Pathway.id == case.pathway_id)).one()
-        spec, subs = store.version_spec(session, rt, case.version_id)
+        forms = VersionForms(session, rt, case.version_id)
         items = session.scalars(sa.select(WorkItem).where(WorkItem.case_id == case.id).order_by(WorkItem.id)).all()
         names = _usernames(session, {i.assignee_id for i in items})
-        tasks = tuple(_task_view(session, rt, case, item, spec, subs, names) for item in items)
+        data = json.loads(case.data_json)
+        tasks = tuple(_task_view(session, rt, case, item, forms, names, actor, data) for item in items)
         timers = tuple(TimerView(t.element_id, t.name, t.due_at) for t in session.scalars(
             sa.select(Timer).where(Timer.case_id == case.id).order_by(Timer.due_at)))
         return CaseView(id=case.id, reference=case.reference or "", title=case.title, pathway_key=key,
                         version_number=version.number, version_id=version.id, status=case.status,
-                        row_version=case.row_version, sandbox=case.sandbox, data=json.loads(case.data_json),
+                        row_version=case.row_version, sandbox=case.sandbox, data=data,
                         ready_tasks=tasks, timers=timers, created_at=case.created_at, updated_at=case.updated_at,
                         clock_now=rt.case_clock(case.clock_offset_seconds, case.clock_frozen_at).now(),
                         links=_links(session, case.id), pathway_name=pathway_name)
@@ -217,25 +199,58 @@ def _links(session, case_id: int) -> tuple[LinkView, ...]:
                  for link, reference, key, name in rows)
 
 
-def _task_view(session, rt: Runtime, case: Case, item: WorkItem, spec, subs, names) -> TaskView:
-    task_spec = next((s.task_specs[item.element_id] for s in [spec, *subs.values()]
-                      if s is not None and item.element_id in s.task_specs), None)
+def _task_view(session, rt: Runtime, case: Case, item: WorkItem, forms: VersionForms, names, actor: Actor,
+               data: dict) -> TaskView:
+    task_spec = forms.task(item.element_id)
     props = properties(task_spec) if task_spec is not None else {}
+    shown = tuple(forms.field(n.strip(), data.get(n.strip()))
+                  for n in str(props.get("showFields") or "").split(",") if n.strip())
+    separate = props.get("notSameActorAs")
+    blocked = work_refusal(actor, title=item.title, role=item.role, assignee=names.get(item.assignee_id),
+                           separate=separate, decided_by=data.get(separate) if separate else None)
+    return _with_form(session, rt, case, task_spec, props, id=item.task_id, element_id=item.element_id,
+                      title=item.title, role=item.role, due_at=item.due_at, assignee=names.get(item.assignee_id),
+                      escalated=item.escalated_at is not None, shown=shown, blocked=blocked)
+
+
+def _with_form(session, rt: Runtime, case: Case, task_spec, props: dict, **fields) -> TaskView:
+    """A TaskView of ``task_spec`` with its form and UI schema read from the case's version."""
     form_name, ui_name = props.get("formJsonSchemaFilename"), props.get("formUiSchemaFilename")
     form_text = versions.file_text(session, case.version_id, form_name, rt) if form_name else None
     ui_text = versions.file_text(session, case.version_id, ui_name, rt) if ui_name else None
-    return TaskView(id=item.task_id, element_id=item.element_id, title=item.title, role=item.role,
-                    form_name=form_name, form_schema=json.loads(form_text) if form_text else None,
+    return TaskView(form_name=form_name, form_schema=json.loads(form_text) if form_text else None,
                     ui_schema=json.loads(ui_text) if ui_text else None,
-                    documentation=(getattr(task_spec, "documentation", None) or ""), due_at=item.due_at,
-                    assignee=names.get(item.assignee_id), escalated=item.escalated_at is not None,
-                    properties={k: v for k, v in props.items() if k not in ("formJsonSchemaFilename",)})
+                    documentation=(getattr(task_spec, "documentation", None) or ""),
+                    properties={k: v for k, v in props.items() if k != "formJsonSchemaFilename"}, **fields)
+
+
+def any_task(rt: Runtime, case_id: int, task_id: str, actor: Actor) -> TaskView | None:
+    """A human task of the case by id, whatever its state, with its form; None if there is no such task.
+
+    For pages about a task that is no longer ready (someone else completed it meanwhile): it reads
+    the task's own row for its element, not the workflow. ``blocked`` says it is not waiting to be done.
+
+    Raises: CaseNotFoundError, PermissionDeniedError.
+    """
+    with rt.db.reading() as session:
+        case = readable_case(session, case_id, actor)
+        body = session.scalar(sa.select(CaseTask.body).where(CaseTask.case_id == case.id,
+                                                             CaseTask.task_id == str(task_id)[:36]))
+        element_id = json.loads(body).get("task_spec") if body else None
+        forms = VersionForms(session, rt, case.version_id)
+        task_spec = forms.task(element_id) if isinstance(element_id, str) else None
+        if task_spec is None or not getattr(task_spec, "manual", False):
+            return None
+        return _with_form(session, rt, case, task_spec, properties(task_spec), id=str(task_id),
+                          element_id=element_id, title=getattr(task_spec, "bpmn_name", None) or element_id,
+                          role=getattr(task_spec, "lane", None) or "", due_at=None, assignee=None, escalated=False,
+                          blocked="this task is no longer waiting to be done")
 
 
 def audit_trail(rt: Runtime, case_id: int, actor: Actor) -> list[AuditEventView]:
     """Raises: CaseNotFoundError, PermissionDeniedError."""
     with rt.db.reading() as session:
-        case = _readable_case(session, case_id, actor)
+        readable_case(session, case_id, actor)
         events = session.scalars(sa.select(AuditEvent).where(AuditEvent.chain == f"case:{case_id}")
                                  .order_by(AuditEvent.seq)).all()
         ids = {e.actor_id for e in events if e.actor_id is not None}
@@ -267,7 +282,7 @@ def case_trace(rt: Runtime, case_id: int, actor: Actor):
     from . import trace
 
     with rt.db.reading() as session:
-        case = _readable_case(session, case_id, actor)
+        case = readable_case(session, case_id, actor)
         live = store.load(session, rt, case)  # taken out of the live cache while we read it
         try:
             return trace.trace(live.workflow, versions.files(session, case.version_id))

@@ -18,16 +18,15 @@ import json
 
 import sqlalchemy as sa
 
-from . import store, versions
+from . import versions
+from .access import readable_case
 from .bundles import MANIFEST, parse_manifest
-from .form_records import consent_parts, display_items, field_title, properties
+from .form_records import consent_parts, properties
 from .models import AuditEvent, Case, User
-from .queries import _readable_case
 from .runtime import Runtime
-from .stepping import properties as task_properties
+from .version_forms import VersionForms, field_view
 from .views import Actor, CaseRecordsView, ConsentView, FieldView, RecordView, SummarySectionView
 
-FORM_PROPERTY = "formJsonSchemaFilename"
 RECORD_ACTIONS = ("case_started", "task_completed")
 
 
@@ -39,8 +38,8 @@ def case_records(rt: Runtime, case_id: int, actor: Actor) -> CaseRecordsView:
         PermissionDeniedError: the actor may not read it (as :meth:`engine.Engine.get_case`).
     """
     with rt.db.reading() as session:
-        case = _readable_case(session, case_id, actor)
-        forms = _Forms(session, rt, case.version_id)
+        case = readable_case(session, case_id, actor)
+        forms = VersionForms(session, rt, case.version_id)
         events = session.execute(
             sa.select(AuditEvent.seq, AuditEvent.at, AuditEvent.actor_id, AuditEvent.actor_name, AuditEvent.action,
                       AuditEvent.element_id, AuditEvent.task_id, AuditEvent.after_json)
@@ -54,56 +53,12 @@ def case_records(rt: Runtime, case_id: int, actor: Actor) -> CaseRecordsView:
     return CaseRecordsView(summary=summary, records=records)
 
 
-class _Forms:
-    """The version's tasks and forms, looked up by element id and by field name (read once per call)."""
-
-    def __init__(self, session, rt: Runtime, version_id: int):
-        self.session, self.rt, self.version_id = session, rt, version_id
-        spec, subs = store.version_spec(session, rt, version_id)
-        self.specs = [s for s in (spec, *subs.values()) if s is not None]
-        self.start = next((t for t in spec.task_specs.values() if type(t).__name__ == "StartEvent"), None)
-
-    def task(self, element_id: str):
-        """The task spec of ``element_id`` ("" is the start event, as the ``case_started`` event records it)."""
-        if not element_id:
-            return self.start
-        return next((s.task_specs[element_id] for s in self.specs if element_id in s.task_specs), None)
-
-    def schema(self, task_spec) -> dict | None:
-        name = task_properties(task_spec).get(FORM_PROPERTY) if task_spec is not None else None
-        text = versions.file_text(self.session, self.version_id, name, self.rt) if name else None
-        return _parsed(text) if text else None
-
-    @functools.cached_property
-    def field_props(self) -> dict[str, dict]:
-        """Field name → its schema in the first form declaring it (the start form first)."""
-        found: dict[str, dict] = {}
-        tasks = [self.start] + [t for s in self.specs for t in s.task_specs.values()]
-        for task_spec in tasks:
-            for name, prop in properties(self.schema(task_spec)).items():
-                found.setdefault(name, prop)
-        return found
-
-
-@functools.lru_cache(maxsize=512)
-def _parsed(text: str) -> dict:
-    # Keyed by the form's text, which a published version never changes: parse each form once.
-    value = json.loads(text)
-    return value if isinstance(value, dict) else {}
-
-
 @functools.lru_cache(maxsize=256)
 def _manifest(text: str):
     return parse_manifest(text.encode())
 
 
-def _field(name: str, prop: dict | None, value) -> FieldView:
-    fmt = prop.get("format") if isinstance(prop, dict) and isinstance(prop.get("format"), str) else ""
-    return FieldView(name=name, title=field_title(prop, name), value=value, items=display_items(prop, value),
-                     format=fmt)
-
-
-def _record(event, forms: _Forms, names: dict) -> RecordView | None:
+def _record(event, forms: VersionForms, names: dict) -> RecordView | None:
     data = json.loads(event.after_json) if event.after_json else {}
     if not isinstance(data, dict) or (event.action == "case_started" and not data):
         return None  # a case started with no data has nothing to show
@@ -111,7 +66,7 @@ def _record(event, forms: _Forms, names: dict) -> RecordView | None:
     schema = forms.schema(task_spec)
     props = properties(schema)
     order = [n for n in props if n in data] + sorted(n for n in data if n not in props)
-    fields = tuple(_field(n, props.get(n), data[n]) for n in order if data[n] is not None)
+    fields = tuple(field_view(n, props.get(n), data[n]) for n in order if data[n] is not None)
     name = (getattr(task_spec, "bpmn_name", None) or "") if task_spec is not None else ""
     form_title = str(schema.get("title") or "") if schema else ""
     return RecordView(seq=event.seq, element_id=event.element_id, task_id=event.task_id,
@@ -128,7 +83,7 @@ def _consent(schema: dict | None, fields: tuple[FieldView, ...]) -> ConsentView 
         return None
     props = properties(schema)
     by_name = {f.name: f for f in fields}
-    shown = {part: tuple(by_name.get(n) or _field(n, props.get(n), None) for n in names
+    shown = {part: tuple(by_name.get(n) or field_view(n, props.get(n), None) for n in names
                          if n in by_name or part != "notes")
              for part, names in parts.items()}
     withdrawn = (any(f.value is True for f in shown.get("withdrawn", ()))
@@ -136,7 +91,7 @@ def _consent(schema: dict | None, fields: tuple[FieldView, ...]) -> ConsentView 
     return ConsentView(**shown, is_withdrawn=withdrawn) if "agreed" in shown else None
 
 
-def _summary(session, rt: Runtime, case: Case, forms: _Forms,
+def _summary(session, rt: Runtime, case: Case, forms: VersionForms,
              records: tuple[RecordView, ...]) -> tuple[SummarySectionView, ...]:
     """The manifest's summary: each field as last recorded, else as the case's data holds it."""
     text = versions.file_text(session, case.version_id, MANIFEST, rt)
@@ -148,5 +103,5 @@ def _summary(session, rt: Runtime, case: Case, forms: _Forms,
         latest.update({f.name: f for f in record.fields})
     data = json.loads(case.data_json or "{}")
     return tuple(SummarySectionView(heading, tuple(
-        latest.get(name) or _field(name, forms.field_props.get(name), data.get(name)) for name in names))
+        latest.get(name) or field_view(name, forms.field_props.get(name), data.get(name)) for name in names))
         for heading, names in sections)

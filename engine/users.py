@@ -36,6 +36,8 @@ from .models import ApiToken, Role, User, UserRole
 from .runtime import Runtime
 from .views import Actor, UserView
 
+# argon2id with argon2-cffi's default parameters (RFC 9106's low-memory profile). The test suite swaps
+# in the cheapest profile (tests/conftest.py), as frameworks' test settings do, and checks this one.
 _hasher = PasswordHasher()
 
 AUDIT_CHAIN = "users"

@@ -68,6 +68,10 @@ class TaskView:
     assignee: str | None
     escalated: bool
     properties: dict = field(default_factory=dict)
+    # What the task's ``showFields`` property asks to show "for this decision", as people read it.
+    shown: tuple["FieldView", ...] = ()
+    # Why the reading actor may not complete it (role, assignment, four-eyes); "" when they may.
+    blocked: str = ""
 
 
 @dataclass(frozen=True)

@@ -10,5 +10,8 @@ VENV="${PATHWAYS_VENV:-.venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
 "$VENV/bin/lint-imports"
+# On every core (pytest-xdist; PATHWAYS_TEST_WORKERS=0 runs in one process), a test file per worker
+# so module-scoped fixtures (the role matrix's world, the browser tests' server) are built once each.
 # pytest exits 5 when it collects no test; under `set -e` that fails this script, as it should.
-"$VENV/bin/python" -m pytest "$@"
+"$VENV/bin/python" -m pytest -n "${PATHWAYS_TEST_WORKERS:-auto}" --dist loadfile "$@"
+

@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
+
+import engine.users
 
 FIXTURES = Path(__file__).parent / "fixtures"
 POSTGRES_URL = os.environ.get("PATHWAYS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -20,6 +24,11 @@ REQUIRE_POSTGRES = os.environ.get("PATHWAYS_REQUIRE_POSTGRES") == "1"
 START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)  # a Monday morning
 
 _pg_state: dict = {}
+
+# Hashing passwords the production way costs about 0.1 s each, and the suite hashes thousands: tests
+# use argon2's cheapest parameters. The production hasher is kept here for the test that checks it.
+PRODUCTION_HASHER = engine.users._hasher
+engine.users._hasher = PasswordHasher.from_parameters(CHEAPEST)
 
 
 def _postgres_available() -> str | None:

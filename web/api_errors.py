@@ -1,10 +1,10 @@
-"""Turning errors into JSON responses: engine errors everywhere, HTTP errors under ``/api``.
+"""Turning errors into responses: JSON under ``/api`` (engine errors everywhere), GOV.UK pages elsewhere.
 
 Every body is ``{"error": message}`` plus details (``field_errors``, ``problems``, ``element_id``).
 """
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from engine import (AuthenticationError, ConfigurationError, ConflictError, ExpressionError, FormValidationError,
@@ -61,13 +61,37 @@ def _engine_error(error: PathwaysError) -> tuple[Response, int]:
 
 
 def is_api_request() -> bool:
-    """Whether the current request is for the JSON API (as opposed to a future HTML page)."""
+    """Whether the current request is for the JSON API (as opposed to an HTML page)."""
     return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+
+
+# Pages outside the API answer HTTP errors with a GOV.UK error page (the service's look, plain words).
+PAGE_ERRORS = {
+    400: ("Sorry, there is a problem with your request", "Go back, reload the page and try again."),
+    403: ("You cannot see this page", "Your roles do not allow it. Ask your manager if you need it."),
+    404: ("Page not found", "If you typed the web address, check it is correct. If you pasted the web address, "
+                            "check you copied the entire address."),
+    405: ("Sorry, there is a problem with your request", "This page cannot be used that way. Go back and try "
+                                                         "again."),
+    413: ("What you sent is too large", "Go back and shorten what you typed, then try again."),
+}
+SERVICE_PROBLEM = ("Sorry, there is a problem with the service",
+                   "Try again later. If it keeps happening, tell the service desk.")
+
+
+def _error_page(status: int, response=None):
+    title, message = PAGE_ERRORS.get(status, SERVICE_PROBLEM if status >= 500 else PAGE_ERRORS[400])
+    html = render_template("error.html", title=title, message=message)
+    if response is None:
+        return html, status
+    response.set_data(html)  # keeps the status and headers (such as Allow on a 405)
+    response.content_type = "text/html; charset=utf-8"
+    return response
 
 
 def _http_error(error: HTTPException):
     if not is_api_request():
-        return error  # pages outside the API keep Flask's own (HTML) error pages
+        return _error_page(error.code or 500, error.get_response())
     response = error.get_response()  # keeps headers such as Allow on a 405
     response.set_data(jsonify({"error": error.description}).get_data())
     response.content_type = "application/json"
@@ -77,7 +101,7 @@ def _http_error(error: HTTPException):
 def _internal_error(error: InternalServerError):
     # Flask calls this for an unhandled exception (outside testing, which re-raises instead).
     if not is_api_request():
-        return error
+        return _error_page(500)
     return jsonify({"error": "internal server error"}), 500
 
 

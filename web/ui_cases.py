@@ -25,7 +25,7 @@ from web.ui_forms import (ADD, add_item, build_fields, engine_errors, error_summ
 from web.ui_diagram import diagram_context
 from web.ui_inbox import LOCAL_ZONE, local_time
 from web.ui_letters import case_letters
-from web.ui_records import record_sections, timeline
+from web.ui_records import field_lines, record_sections, timeline
 
 MAX_TASK_ID = 200
 HIDDEN_DATA_KEYS = frozenset({"settings", "case"})
@@ -70,26 +70,32 @@ def _find_task(case: CaseView, task_id: str) -> TaskView | None:
     return next((t for t in case.ready_tasks if t.id == task_id), None)
 
 
-def _shown_fields(case: CaseView, task: TaskView) -> list[tuple[str, str]]:
-    names = [n.strip() for n in str(task.properties.get("showFields") or "").split(",") if n.strip()]
-    return [(humanise(n), _show(case.data.get(n))) for n in names]
+def _shown_fields(task: TaskView) -> list[tuple[str, tuple[str, ...]]]:
+    """What the task's ``showFields`` asks to show: the forms' titles, and each value's display lines."""
+    return [(f.title, field_lines(f)) for f in task.shown]
 
 
 def _render_task(case: CaseView, task: TaskView, values: dict, *, errors: dict[str, str] | None = None,
                  expected_version: int, status: int = 200, conflict: str = "", refused: str = "",
-                 task_ready: bool = True, draft: DraftView | None = None, drafting: bool = False):
-    """The task page. ``drafting``: the problem (conflict, refusal) came from saving a draft."""
+                 task_ready: bool = True, draft: DraftView | None = None, drafting: bool = False,
+                 completed_by: str = ""):
+    """The task page. ``drafting``: the problem (conflict, refusal) came from saving a draft.
+
+    A reader who may not work the task (``task.blocked``: another role's, someone else's, four eyes)
+    sees what it is and why they cannot do it, without the form.
+    """
     errors = errors or {}
-    fields = build_fields(task.form_schema, values, errors, task.ui_schema)
+    blocked = task.blocked if task_ready and not (refused or conflict) else ""
+    fields = [] if blocked else build_fields(task.form_schema, values, errors, task.ui_schema)
     summary = error_summary(fields, errors.get("", ""))
     separate = task.properties.get("notSameActorAs")
     decided_by = case.data.get(separate) if separate else None
     return render_template(
         "task.html", case=case, task=task, fields=fields, error_list=summary, has_errors=bool(summary),
-        expected_version=expected_version, shown=_shown_fields(case, task), four_eyes=bool(separate),
+        expected_version=expected_version, shown=_shown_fields(task), four_eyes=bool(separate),
         decided_by=decided_by, due_text=local_time(task.due_at), conflict=conflict, refused=refused,
-        task_ready=task_ready, draft_saved=local_time(draft.saved_at) if draft is not None else "",
-        drafting=drafting,
+        task_ready=task_ready and not blocked, draft_saved=local_time(draft.saved_at) if draft is not None else "",
+        drafting=drafting, blocked=blocked, completed_by=completed_by,
     ), status
 
 
@@ -134,6 +140,10 @@ def submit_task(case_id: int, task_id: str):
             abort(404)
         return _gone(case, task_id, expected, drafting=action == "draft")
     data, typed, errors = read_submission(task.form_schema, request.form, task.ui_schema)
+    if task.blocked:
+        # Refused before anything else (a form error would only hide that they cannot do it anyway).
+        return _render_task(case, task, typed, expected_version=expected, status=403, refused=task.blocked,
+                            task_ready=False, drafting=action == "draft")
     if action.startswith(ADD):
         add_item(task.form_schema, typed, action[len(ADD):], task.ui_schema)
         return _render_task(case, task, typed, expected_version=expected)
@@ -178,23 +188,19 @@ def _save_draft(case: CaseView, task: TaskView, typed: dict, expected: int):
 
 
 def _gone(case: CaseView, task_id: str, expected: int, *, drafting: bool = False):
-    """The 409 page for a task no longer ready: the typed values, as plain fields, nothing to submit."""
-    properties: dict = {}
-    for key in request.form:
-        if key in ("csrf_token", "expected_version", "task_title", "action") or len(properties) >= 200:
-            continue
-        values = [v for v in request.form.getlist(key) if v]
-        properties[key[:MAX_TASK_ID]] = ({"type": "array", "items": {"enum": values}} if len(values) > 1
-                                         else {"type": "string"})
-    title = request.form.get("task_title", "")[:MAX_TASK_ID] or "This task"
-    gone = TaskView(id=task_id, element_id="", title=title, role="", form_name=None,
-                    form_schema={"properties": properties}, ui_schema=None, documentation="", due_at=None,
-                    assignee=None, escalated=False, properties={})
-    _, typed, _ = read_submission(gone.form_schema, request.form)
+    """The 409 page for a task no longer ready: what was typed, in the task's own form, nothing to submit,
+    and who completed it meanwhile when the case records say so."""
+    engine, actor = current_engine(), current_ui_actor()
+    task = engine.any_task(case.id, task_id, actor)
+    if task is None:
+        abort(404)
+    _, typed, _ = read_submission(task.form_schema, request.form, task.ui_schema)
+    done = next((r for r in reversed(engine.case_records(case.id, actor).records) if r.task_id == task.id), None)
+    completed_by = f"{done.actor_name} completed it on {local_time(done.at)}" if done is not None else ""
     message = (f"the case is now at version {case.row_version}, not {expected}, and this task is no longer "
                "waiting to be done")
-    return _render_task(case, gone, typed, expected_version=expected, status=409, conflict=message,
-                        task_ready=False, drafting=drafting)
+    return _render_task(case, task, typed, expected_version=expected, status=409, conflict=message,
+                        task_ready=False, drafting=drafting, completed_by=completed_by)
 
 
 def _reload(case_id: int) -> CaseView | None:

@@ -24,7 +24,7 @@ of the app (see :func:`web.app.create_app`) so Werkzeug's ``ProxyFix`` takes the
 from __future__ import annotations
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for)
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from engine import FormValidationError, PathwaysError, PermissionDeniedError
 from web.auth import current_engine
@@ -74,8 +74,12 @@ def _adding(schema: dict | None, typed: dict) -> bool:
 
 # -- recording a contact (practitioners) ------------------------------------------------------------
 
+def _default_contact_pathway() -> str:
+    return current_app.config.get("CONTACT_PATHWAY") or DEFAULT_PATHWAY
+
+
 def _contact_pathway() -> str:
-    key = request.args.get("pathway") or current_app.config.get("CONTACT_PATHWAY") or DEFAULT_PATHWAY
+    key = request.args.get("pathway") or _default_contact_pathway()
     if len(key) > MAX_PATHWAY_KEY:
         abort(404)
     return key
@@ -96,6 +100,11 @@ def _render_contact(pathway: str, schema: dict | None, values: dict, errors: dic
 def new_contact():
     """Record a contact: the pathway's start form; the case is started as the signed-in practitioner."""
     engine, pathway = current_engine(), _contact_pathway()
+    if not engine.may_start(pathway, current_ui_actor()):
+        # Refused before the form is shown: nobody fills in a form only to be told they could not.
+        return render_template("error.html", title="You cannot record this contact",
+                               message="Recording a contact starts a case, and your roles cannot start this "
+                                       "pathway. Ask a colleague who can, or your manager."), 403
     schema = engine.start_form(pathway)
     if request.method == "GET":
         declared = _properties(schema)
@@ -115,6 +124,19 @@ def new_contact():
         return _render_contact(pathway, schema, typed, status=403, refused=str(error))
     flash(f"Contact recorded: case {case.reference} started", "success")
     return redirect(url_for("ui_cases.case_page", case_id=case.id), code=303)
+
+
+@bp.app_context_processor
+def _navigation() -> dict:
+    """Whether the menu offers "Record a contact": only to those whose roles may start its pathway."""
+    def can_record_contact() -> bool:
+        if not current_user.is_authenticated:
+            return False
+        try:
+            return current_engine().may_start(_default_contact_pathway(), current_ui_actor())
+        except PathwaysError:
+            return False  # no such pathway published: nothing to record a contact in
+    return {"can_record_contact": can_record_contact}
 
 
 # -- the public online referral form -----------------------------------------------------------------

@@ -125,7 +125,9 @@ def test_task_completed_meanwhile(new_page):
     fill_form(first, {**consent, "consent_relationship": "Uncle"})
     submit(first, "Complete task")
     expect(first.locator("#conflict")).to_contain_text("Someone else has changed this case")
-    expect(first.get_by_text("Uncle")).to_be_visible()
+    # What was typed comes back in the task's own form, with who completed it meanwhile.
+    expect(first.locator('input[name="consent_relationship"]')).to_have_value("Uncle")
+    expect(first.locator("#completed-by")).to_contain_text("completed it on")
     look(first, "task-conflict")
 
 

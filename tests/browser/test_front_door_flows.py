@@ -122,7 +122,7 @@ def test_contact_screened_signed_off_and_supported_by_early_help(page):
         "letter_outcome_summary": "The family has been offered an early help assessment.",
         "letter_next_steps": "The Early Help service will contact the family this week."},
         shot="flow-early-help-5-outcome")
-    expect(page.locator("#case-summary")).to_contain_text("completed")
+    expect(page.locator("#case-summary")).to_contain_text("Completed")
     expect(page.locator("#no-ready-tasks")).to_be_visible()
     screenshot(page, "flow-early-help-6-case-completed")
     produce_referrer_letter(page, reference)
@@ -211,10 +211,14 @@ def test_refused_sign_off_comes_back_with_its_reason(new_page):
 
     open_inbox_task(duty, reference, RECONSIDER)
     expect(duty.get_by_role("heading", level=1)).to_have_text(RECONSIDER)
+    # Why it came back is on the task itself, in the sign-off form's words.
+    expect(duty.locator("#for-this-decision")).to_contain_text("Check with the health visitor first.")
+    expect(duty.locator("#for-this-decision")).to_contain_text("Do you agree with the decision?")
+    screenshot(duty, "flow-refused-3-reconsider")
     duty.get_by_role("link", name="Back to the case").click()
     expect(case_detail(duty, "Signed off")).to_have_text("No")
     expect(case_detail(duty, "Sign off reason")).to_have_text("Check with the health visitor first.")
-    screenshot(duty, "flow-refused-3-back-to-duty")
+    screenshot(duty, "flow-refused-4-back-to-duty")
     do_task(duty, RECONSIDER, {"agrees_with_suggestion": True, "safeguarding_or_cin": False,
                                "rationale": "The health visitor has no concerns either."})
     expect(duty.locator("#ready-tasks")).to_contain_text(EARLY_HELP_DECISION)

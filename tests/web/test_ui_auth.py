@@ -131,3 +131,15 @@ def test_an_expired_session_must_sign_in_again(client):
 def test_the_api_does_not_accept_the_session_cookie(client):
     sign_in(client)
     assert client.get("/api/me").status_code == 401
+
+
+def test_production_passwords_are_hashed_with_argon2id_at_rfc9106_strength():
+    """The suite hashes with argon2's cheapest parameters (tests/conftest.py); production must not."""
+    from argon2.profiles import RFC_9106_LOW_MEMORY
+
+    from tests.conftest import PRODUCTION_HASHER
+
+    assert PRODUCTION_HASHER.type.name == "ID"
+    assert PRODUCTION_HASHER.time_cost >= RFC_9106_LOW_MEMORY.time_cost
+    assert PRODUCTION_HASHER.memory_cost >= RFC_9106_LOW_MEMORY.memory_cost
+    assert PRODUCTION_HASHER.hash("a long password").startswith("$argon2id$")

@@ -75,7 +75,9 @@ def test_a_draft_is_refused_to_someone_who_could_not_work_the_task(client, engin
     case = start(engine)
     sign_in(client, "ehc9", "pw-ehc9")
     url, page = open_task(client, engine, case, "screening", "ehc9")
-    response = client.post(url, data={**hidden(page), "action": "draft", "rationale": "not mine to write"})
+    assert 'id="blocked"' in page.get_data(as_text=True)  # told up front, with no form to fill in
+    response = client.post(url, data={"csrf_token": hidden(page)["csrf_token"], "action": "draft",
+                                      "expected_version": str(case.row_version), "rationale": "not mine to write"})
     text = response.get_data(as_text=True)
     assert response.status_code == 403 and "You cannot save a draft of this task:" in text
     assert "needs the role" in text and "not mine to write" in text

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from engine import InboxFilter
-from tests.web.test_ui_auth import csrf_of, sign_in
+from tests.web.test_ui_auth import sign_in
 from web.ui_inbox import PER_PAGE, time_left
 
 pytestmark = pytest.mark.postgres

@@ -8,7 +8,7 @@ import re
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from tests.web.test_ui_auth import csrf_of, sign_in
+from tests.web.test_ui_auth import sign_in
 from web.ui_forms import build_fields, read_submission
 
 pytestmark = pytest.mark.postgres
@@ -93,8 +93,12 @@ def test_four_eyes_is_shown_and_the_decider_cannot_sign_off(client, engine):
     url, page = open_task(client, engine, case, "signoff", "tm9")
     text = page.get_data(as_text=True)
     assert 'id="four-eyes"' in text and "<strong>tm9</strong>, who cannot sign it off" in text
-    assert 'type="radio" value="yes"' in text and "Reason (optional)" in text
-    response = client.post(url, data={**hidden(page), "agree": "yes", "reason": "agreed"})
+    # The decider is told up front, and gets no form to fill in.
+    assert 'id="blocked"' in text and "tm9 recorded the decision" in text and 'type="radio"' not in text
+    assert "Complete task" not in text
+    version = engine.get_case(case.id, engine.actor("tm9")).row_version
+    response = client.post(url, data={"csrf_token": hidden(page)["csrf_token"], "expected_version": str(version),
+                                      "agree": "yes", "reason": "agreed"})  # posted anyway: refused, typing kept
     text = response.get_data(as_text=True)
     assert response.status_code == 403 and "four-eyes rule" in text and "tm9 recorded the decision" in text
     assert 'value="yes" checked' in text and "agreed" in text
@@ -112,6 +116,9 @@ def test_a_stale_form_is_a_conflict_and_keeps_what_was_typed(client, engine):
     assert "Someone else has changed this case since you opened this task:" in text
     assert "What you typed is kept below; check the case before submitting again." in text
     assert "my careful words" in text and "Complete task" not in text
+    # Back in the task's own form (the choice is still a checked radio), saying who completed it meanwhile.
+    assert 'type="radio" value="safeguarding" checked' in text
+    assert 'id="completed-by"' in text and "Dan Duty completed it on" in text
 
 
 def test_a_stale_version_with_the_task_still_ready_refreshes_the_version(client, engine, clock):

@@ -151,8 +151,11 @@ def test_a_task_completed_meanwhile_keeps_nested_and_date_inputs_as_typed(client
                                       "seen_on": "7", "seen_on-month": "3", "seen_on-year": "2026"})
     text = response.get_data(as_text=True)
     assert response.status_code == 409 and "Someone else has changed this case" in text
-    for name, value in (("referrer.name", "Ann Smith"), ("seen_on-month", "3"), ("seen_on-year", "2026")):
-        assert re.search(rf'name="{re.escape(name)}"[^>]*>{value}</textarea>', text), name
+    # Back in the task's own form: a nested text input and the date's three inputs, as typed.
+    for name, value in (("referrer.name", "Ann Smith"), ("seen_on", "7"), ("seen_on-month", "3"),
+                        ("seen_on-year", "2026")):
+        assert re.search(rf'name="{re.escape(name)}"[^>]*value="{value}"', text), name
+    assert re.search(r'value="early_help"[^>]*(checked|selected)', text)
     assert ">Complete task<" not in text and ">Save as draft<" not in text
 
 
