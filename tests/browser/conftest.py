@@ -37,8 +37,7 @@ Helpers (``from tests.browser.helpers import ...``):
 * ``check_accessibility(page, name)``: axe-core with the WCAG 2.2 AA tags; fails listing each
   serious or critical violation with its targets. axe is evaluated over the DevTools protocol, so the
   page keeps its Content-Security-Policy (never ``bypass_csp``: CSP breakage is part of the test).
-  One finding is accepted, narrowly: ``aria-expanded`` on the radio or checkbox of a GOV.UK conditional
-  reveal (kept by the GOV.UK Design System on purpose: alphagov/govuk-frontend#979).
+  No finding is excused (conditional reveals use our own module, without GOV.UK's aria-expanded).
 * ``screenshot(page, name)``: a full-page PNG in ``tests/browser/screenshots/`` (ignored by git).
 """
 from __future__ import annotations

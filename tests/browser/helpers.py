@@ -20,12 +20,6 @@ DEMO_PASSWORD = "pathways-demo"  # `pathways init --demo` (web/cli.py DEMO_PASSW
 # WCAG 2.2 AA, as axe-core tags its rules (wcag22a has no axe rule of its own).
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 FAILING_IMPACTS = frozenset({"serious", "critical"})
-# The one accepted axe finding: GOV.UK Frontend's conditional reveals put aria-expanded on the radio or
-# checkbox that reveals a field. ARIA 1.2 does not list it for those roles, but the GOV.UK Design
-# System keeps it on purpose, after research with screen reader users (alphagov/govuk-frontend#979,
-# its known issues list #1280; w3c/aria#1404 proposes allowing it). Only that attribute on those inputs.
-GOVUK_REVEAL_INPUT = re.compile(r'class="[^"]*\bgovuk-(radios|checkboxes)__input\b[^"]*"')
-NOT_ALLOWED = re.compile(r'ARIA attributes? (?:is|are) not allowed: (.*)')
 DATE_PARTS = ("day", "month", "year", "hour", "minute", "second")
 
 
@@ -213,7 +207,7 @@ def check_accessibility(page, name: str) -> dict:
                                                summary: n.failureSummary}))}))};
            }""",
         AXE_TAGS)
-    failing = [v for v in _without_govuk_reveals(results["violations"]) if v["impact"] in FAILING_IMPACTS]
+    failing = [v for v in results["violations"] if v["impact"] in FAILING_IMPACTS]
     minor = [f"{v['id']} ({v['impact']})" for v in results["violations"] if v["impact"] not in FAILING_IMPACTS]
     if minor:
         print(f"axe on {name}: minor or moderate: {', '.join(minor)}")
@@ -225,26 +219,6 @@ def check_accessibility(page, name: str) -> dict:
                 lines.append(f"    {node['target']}: {(node['summary'] or '').splitlines()[-1].strip()}")
         pytest.fail("\n".join(lines), pytrace=False)
     return results
-
-
-def _is_govuk_reveal(node: dict) -> bool:
-    """A GOV.UK radio or checkbox whose only disallowed ARIA attribute is aria-expanded (see above)."""
-    if not GOVUK_REVEAL_INPUT.search(node.get("html") or ""):
-        return False
-    found = NOT_ALLOWED.search(node.get("summary") or "")
-    attributes = [a.strip().split("=")[0] for a in found.group(1).split(",")] if found else []
-    return bool(attributes) and all(a == "aria-expanded" for a in attributes)
-
-
-def _without_govuk_reveals(violations: list[dict]) -> list[dict]:
-    kept = []
-    for v in violations:
-        if v["id"] == "aria-allowed-attr":
-            v = {**v, "nodes": [n for n in v["nodes"] if not _is_govuk_reveal(n)]}
-            if not v["nodes"]:
-                continue
-        kept.append(v)
-    return kept
 
 
 # -- screenshots ---------------------------------------------------------------------------------------

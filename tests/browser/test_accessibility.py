@@ -86,6 +86,16 @@ def test_practitioner_pages(page):
     page.get_by_role("link", name="Record the family's agreement to talk to others").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Record the family's agreement to talk to others")
     look(page, "task")
+    # What only "Given" needs appears under it once chosen: aria-controls on the radio, no aria-expanded
+    # (which ARIA does not allow on a radio; web/static/pathways/conditional-reveal.mjs).
+    given = page.locator('input[name="consent_status"][value="given"]')
+    revealed = page.locator(f'#{given.get_attribute("aria-controls")}')
+    expect(revealed).to_be_hidden()
+    given.check()
+    expect(revealed).to_be_visible()
+    expect(revealed.locator('input[name="consent_relationship"]')).to_be_visible()
+    assert given.get_attribute("aria-expanded") is None
+    look(page, "task-revealed")
 
     submit(page, "Complete task")
     expect(page.locator(".govuk-error-summary")).to_be_visible()
