@@ -4,7 +4,7 @@ This module is the engine's only public surface: code outside ``engine/`` (the w
 imports names from here and nowhere else (checked by import-linter, see pyproject.toml).
 """
 from .bundles import Bundle, Manifest, parse_manifest, read_folder
-from .clock import Clock, FixedClock, OffsetClock, SystemClock
+from .clock import LOCAL_ZONE, Clock, FixedClock, OffsetClock, SystemClock
 from .errors import (AuthenticationError, CaseClosedError, CaseNotFoundError, ConfigurationError, ConflictError,
                      ExpressionError, ExpressionSizeError, ExpressionTimeoutError, FormValidationError,
                      NotFoundError, PathwayInvalidError, PathwayNotFoundError, PathwaysError, PermissionDeniedError,
@@ -33,7 +33,7 @@ __all__ = [
     "DATABASE_URL_SETTING", "DiagramElementView", "DiagramView",
     "DraftView", "Engine", "ExpressionError", "ExpressionSizeError", "ExpressionTimeoutError",
     "FieldView", "FixedClock", "FormValidationError", "InboxChoices", "InboxFilter", "is_working_day", "LetterNotFoundError",
-    "LetterNotReadyError", "LetterOfferView", "LetterTemplateError", "LetterView", "LinkView",
+    "LetterNotReadyError", "LetterOfferView", "LetterTemplateError", "LetterView", "LinkView", "LOCAL_ZONE",
     "Manifest",
     "MAX_PASSWORD_LENGTH", "MAX_PER_PAGE", "MIN_PASSWORD_LENGTH", "NotFoundError", "OffsetClock", "parse_manifest",
     "PathwayInvalidError",

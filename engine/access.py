@@ -13,8 +13,9 @@ import json
 
 import sqlalchemy as sa
 
-from .errors import CaseNotFoundError, PermissionDeniedError
-from .models import Case, PathwayVersion
+from . import store
+from .errors import PermissionDeniedError
+from .models import Case, PathwayVersion, User
 from .views import Actor
 
 
@@ -27,19 +28,27 @@ def can_read(session, actor: Actor, case: Case) -> bool:
     return bool(roles & set(actor.roles))
 
 
-def readable_case(session, case_id: int, actor: Actor, *, check: bool = True) -> Case:
-    """The case row, when ``actor`` may read it.
+def readable_case(session, case_id: int, actor: Actor, *, check: bool = True, lock: bool = False) -> Case:
+    """The case row, when ``actor`` may read it (``lock``: locked for the rest of the transaction).
 
     Raises:
         CaseNotFoundError: no such case (an id out of range is simply not found).
         PermissionDeniedError: ``check`` and the actor may not read it.
     """
-    case = session.get(Case, case_id) if isinstance(case_id, int) and 0 < case_id < 2**31 else None
-    if case is None:
-        raise CaseNotFoundError(f"there is no case {case_id}")
+    case = store.get_case(session, case_id, lock=lock)
     if check and not can_read(session, actor, case):
         raise PermissionDeniedError(f"{actor.username} holds no role of this case's pathway")
     return case
+
+
+def require_role(actor: Actor, role: str, doing: str) -> None:
+    """Raises: PermissionDeniedError when ``role`` is set and ``actor`` does not hold it."""
+    if role and role not in actor.roles:
+        raise PermissionDeniedError(f"{doing} needs the role {role!r}, which {actor.username} does not hold")
+
+
+def username_of(session, user_id: int | None) -> str | None:
+    return session.scalar(sa.select(User.username).where(User.id == user_id)) if user_id else None
 
 
 def work_refusal(actor: Actor, *, title: str, role: str, assignee: str | None, separate: str | None,

@@ -8,7 +8,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from . import audit, store
-from .cases import _chain, _require_role, _username
+from .access import require_role, username_of
+from .cases import _chain
 from .errors import ConflictError, PermissionDeniedError, TaskNotFoundError, TaskNotReadyError, UserNotFoundError
 from .models import Case, CaseTask, User, UserRole, WorkItem
 from .runtime import Runtime
@@ -52,7 +53,7 @@ def assign_task(rt: Runtime, case_id: int, task_id: str, username: str, actor: A
     """
     with rt.db.transaction() as session:
         case, item = _work_item(session, case_id, task_id)
-        _require_role(actor, item.role, f"assigning '{item.title}'")
+        require_role(actor, item.role, f"assigning '{item.title}'")
         user = session.scalars(sa.select(User).where(User.username == username, User.active.is_(True))).first()
         if user is None:
             raise UserNotFoundError(f"there is no active user {username!r}")
@@ -67,7 +68,7 @@ def assign_task(rt: Runtime, case_id: int, task_id: str, username: str, actor: A
         audit.append(session, chain=_chain(case.id), case_id=case.id, at=rt.now(), actor_id=actor.user_id,
                      actor_name=actor.username, action=f"task_{_action}", element_id=item.element_id,
                      task_id=task_id, summary=f"{_action} '{item.title}' to {username}" if _action == "assigned"
-                     else f"claimed '{item.title}'", before={"assignee": _username(session, before)},
+                     else f"claimed '{item.title}'", before={"assignee": username_of(session, before)},
                      after={"assignee": username})
 
 
@@ -82,8 +83,8 @@ def release_task(rt: Runtime, case_id: int, task_id: str, actor: Actor) -> None:
     with rt.db.transaction() as session:
         case, item = _work_item(session, case_id, task_id)
         if item.assignee_id != actor.user_id:
-            _require_role(actor, item.role, f"releasing '{item.title}'")
-        before = _username(session, item.assignee_id)
+            require_role(actor, item.role, f"releasing '{item.title}'")
+        before = username_of(session, item.assignee_id)
         item.assignee_id = None
         audit.append(session, chain=_chain(case.id), case_id=case.id, at=rt.now(), actor_id=actor.user_id,
                      actor_name=actor.username, action="task_released", element_id=item.element_id,

@@ -21,6 +21,7 @@ MANIFEST = "pathway.yaml"
 MAX_FILE_BYTES = 2_000_000
 MAX_BUNDLE_FILES = 200
 _KEY = re.compile(r"^[a-z][a-z0-9_]{1,60}$")
+_AUTOCOMPLETE = re.compile(r"^[a-z][a-z0-9 -]{0,60}$")  # HTML autocomplete tokens ("name", "tel", "email")
 _BUNDLE_SUFFIXES = (".bpmn", ".dmn", ".yaml", ".yml", ".json", ".txt")  # .txt: letter templates
 
 
@@ -39,6 +40,9 @@ class Manifest:
     # ``now`` lists fields given the current time; ``public`` fields the public form sets, unseen.
     start_now: tuple[str, ...] = ()
     start_public: dict = field(default_factory=dict)
+    # ``public_autocomplete``: on the public form, the fields about the person filling it in, with
+    # their HTML autocomplete purpose (WCAG 1.3.5), e.g. {referrer_name: name}.
+    start_autocomplete: dict = field(default_factory=dict)
     # summary: what the case page shows first (the child, the referrer...): ``(heading, (field, ...))``
     # pairs, each field named in one of the version's forms (checked at publication).
     summary: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -107,10 +111,17 @@ def parse_manifest(content: bytes, file: str = MANIFEST) -> Manifest:
             or not all(isinstance(k, str) and k.isidentifier() and isinstance(v, (str, int, float, bool))
                        for k, v in public_values.items())):
         raise bad("start_fields must be {now: [field names], public: {field name: value}}")
+    autocomplete = start_fields.get("public_autocomplete", {}) if isinstance(start_fields, dict) else None
+    if not isinstance(autocomplete, dict) or not all(
+            isinstance(k, str) and k.isidentifier() and isinstance(v, str) and _AUTOCOMPLETE.match(v)
+            for k, v in autocomplete.items()):
+        raise bad("start_fields.public_autocomplete must be {field name: an HTML autocomplete token such as "
+                  "name, email or tel}")
     summary = _summary(data.get("summary") or [], bad)
     return Manifest(key=data["key"], name=data["name"], process_id=data["process"], settings=settings,
                     title=title, description=str(data.get("description") or ""), public_start=public_start,
-                    start_now=tuple(now_fields), start_public=dict(public_values), summary=summary,
+                    start_now=tuple(now_fields), start_public=dict(public_values),
+                    start_autocomplete=dict(autocomplete), summary=summary,
                     letters=parse_letters(data.get("letters"), bad))
 
 

@@ -15,11 +15,11 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from . import audit, messages, sandbox, stepping, store, versions
-from .access import work_refusal
+from .access import username_of, work_refusal
 from .errors import (CaseClosedError, ExpressionError, FormValidationError, PermissionDeniedError, StaleCaseError,
                      TaskNotFoundError, TaskNotReadyError)
 from .forms import validate_submission
-from .models import Case, User, WorkItem
+from .models import Case, WorkItem
 from .runtime import LiveCase, Runtime
 from .views import Actor, StartPresets
 
@@ -29,11 +29,6 @@ PUBLIC_ACTOR = "online referral"  # who starts the cases the public sends in
 
 def _chain(case_id: int) -> str:
     return f"case:{case_id}"
-
-
-def _require_role(actor: Actor, role: str, doing: str) -> None:
-    if role and role not in actor.roles:
-        raise PermissionDeniedError(f"{doing} needs the role {role!r}, which {actor.username} does not hold")
 
 
 def start_case(rt: Runtime, pathway_key: str, data: dict, actor: Actor, *, sandbox_case: bool = False) -> int:
@@ -103,7 +98,8 @@ def start_presets(rt: Runtime, pathway_key: str) -> StartPresets:
         manifest = _manifest(session, rt, version.id)
     if manifest is None:
         return StartPresets()
-    return StartPresets(now=manifest.start_now, public=dict(manifest.start_public))
+    return StartPresets(now=manifest.start_now, public=dict(manifest.start_public),
+                        autocomplete=dict(manifest.start_autocomplete))
 
 
 def may_start(rt: Runtime, pathway_key: str, actor: Actor) -> bool:
@@ -231,7 +227,7 @@ def _complete(session, rt: Runtime, case: Case, live: LiveCase, task_id: str, da
     separate = props.get("notSameActorAs")
     # The task's own data decides the four-eyes rule here (see engine.access).
     refusal = work_refusal(actor, title=spec.bpmn_name or spec.bpmn_id, role=spec.lane or "",
-                           assignee=_username(session, item.assignee_id) if item is not None else None,
+                           assignee=username_of(session, item.assignee_id) if item is not None else None,
                            separate=separate, decided_by=task.data.get(separate) if separate else None)
     if refusal:
         raise PermissionDeniedError(refusal)
@@ -338,8 +334,3 @@ def _audit_changes(session, case: Case, actor: Actor, now, changes) -> None:
         audit.append(session, chain=_chain(case.id), case_id=case.id, at=now, actor_id=actor.user_id,
                      actor_name=actor.username, action="case_completed", summary="the case reached its end")
 
-
-# -- claim, assign, release -------------------------------------------------------------------------
-
-def _username(session, user_id: int | None) -> str | None:
-    return session.scalar(sa.select(User.username).where(User.id == user_id)) if user_id else None

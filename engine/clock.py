@@ -15,8 +15,12 @@ import contextlib
 import contextvars
 import datetime as _dt
 from typing import Iterator, Protocol
+from zoneinfo import ZoneInfo
 
 UTC = _dt.timezone.utc
+# The councils' time: pages show times and letters are dated in it. The time zone data comes from the
+# pinned tzdata package, so a machine without the system's zoneinfo still gets summer time right.
+LOCAL_ZONE: _dt.tzinfo = ZoneInfo("Europe/London")
 
 
 class Clock(Protocol):

@@ -175,6 +175,15 @@ def _restore_subprocesses(registry, top, workflow, sp_heads: dict, by_workflow: 
             _restore_subprocesses(registry, top, sp, sp_heads, by_workflow)
 
 
+def element_of(body: str) -> str | None:
+    """The BPMN element id of a stored task row (SpiffWorkflow names a task's spec by its element id)."""
+    try:
+        name = json.loads(body).get("task_spec")
+    except (ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) else None
+
+
 def full_json(wf: BpmnWorkflow) -> str:
     """SpiffWorkflow's own whole-workflow serialization (tests compare against it)."""
     return serializer().serialize_json(wf)

@@ -25,10 +25,10 @@ import json
 import sqlalchemy as sa
 
 from . import store
-from .access import can_read, work_refusal
+from .access import readable_case, username_of, work_refusal
 from .errors import (CaseClosedError, FormValidationError, PermissionDeniedError, TaskNotFoundError,
                      TaskNotReadyError)
-from .models import Case, CaseTask, TaskDraft, User, WorkItem
+from .models import Case, CaseTask, TaskDraft, WorkItem
 from .runtime import Runtime
 from .stepping import properties
 from .views import Actor, DraftView
@@ -61,8 +61,13 @@ def clean_values(values: object) -> dict[str, str | list[str]]:
     return {k: (list(v) if isinstance(v, list) else v) for k, v in values.items()}
 
 
-def save_draft(rt: Runtime, case_id: int, task_id: str, values: dict, actor: Actor) -> DraftView:
+def save_draft(rt: Runtime, case_id: int, task_id: str, values: dict, actor: Actor, *,
+               case_version: int = 0) -> DraftView:
     """Save (or replace) the actor's draft of an open task's form, in one transaction.
+
+    ``case_version`` is the case's row_version the form was opened at; it is kept with the draft and
+    given back (:class:`engine.views.DraftView`), so completing from the draft later is checked against
+    the case as the person saw it.
 
     Raises:
         FormValidationError: ``values`` has the wrong shape or is too large (see :func:`clean_values`).
@@ -83,10 +88,12 @@ def save_draft(rt: Runtime, case_id: int, task_id: str, values: dict, actor: Act
         draft = session.scalars(sa.select(TaskDraft).where(TaskDraft.work_item_id == item.id,
                                                            TaskDraft.user_id == actor.user_id)).first()
         if draft is None:
-            session.add(TaskDraft(work_item_id=item.id, user_id=actor.user_id, values_json=text, saved_at=now))
+            session.add(TaskDraft(work_item_id=item.id, user_id=actor.user_id, values_json=text, saved_at=now,
+                                  case_version=case_version))
         else:
-            draft.values_json, draft.saved_at = text, now
-    return DraftView(case_id=case_id, task_id=str(task_id), username=actor.username, values=clean, saved_at=now)
+            draft.values_json, draft.saved_at, draft.case_version = text, now, case_version
+    return DraftView(case_id=case_id, task_id=str(task_id), username=actor.username, values=clean, saved_at=now,
+                     case_version=case_version)
 
 
 def get_draft(rt: Runtime, case_id: int, task_id: str, actor: Actor) -> DraftView | None:
@@ -97,20 +104,18 @@ def get_draft(rt: Runtime, case_id: int, task_id: str, actor: Actor) -> DraftVie
         PermissionDeniedError: the actor may not read the case.
     """
     with rt.db.reading() as session:
-        case = store.get_case(session, case_id)
-        if not can_read(session, actor, case):
-            raise PermissionDeniedError(f"{actor.username} holds no role of this case's pathway")
+        case = readable_case(session, case_id, actor)
         if actor.user_id is None:
             return None
         row = session.execute(
-            sa.select(TaskDraft.values_json, TaskDraft.saved_at)
+            sa.select(TaskDraft.values_json, TaskDraft.saved_at, TaskDraft.case_version)
             .join(WorkItem, WorkItem.id == TaskDraft.work_item_id)
             .where(WorkItem.case_id == case.id, WorkItem.task_id == str(task_id)[:36],
                    TaskDraft.user_id == actor.user_id)).first()
     if row is None:
         return None
     return DraftView(case_id=case_id, task_id=str(task_id), username=actor.username,
-                     values=json.loads(row.values_json), saved_at=row.saved_at)
+                     values=json.loads(row.values_json), saved_at=row.saved_at, case_version=row.case_version)
 
 
 def _open_item(session, case_id: int, task_id: str) -> tuple[Case, WorkItem]:
@@ -140,7 +145,7 @@ def _require_may_work(session, rt: Runtime, case: Case, item: WorkItem, actor: A
     task_spec = next((s.task_specs[item.element_id] for s in [spec, *subs.values()]
                       if s is not None and item.element_id in s.task_specs), None)
     separate = properties(task_spec).get("notSameActorAs") if task_spec is not None else None
-    owner = session.scalar(sa.select(User.username).where(User.id == item.assignee_id)) if item.assignee_id else None
+    owner = username_of(session, item.assignee_id)
     refusal = work_refusal(actor, title=item.title, role=item.role, assignee=owner, separate=separate,
                            decided_by=json.loads(case.data_json or "{}").get(separate) if separate else None)
     if refusal:

@@ -261,14 +261,15 @@ class Engine:
         return queries.inbox_choices(self._rt, actor, sandbox=sandbox)
 
     # -- drafts -------------------------------------------------------------------------------------
-    def save_draft(self, case_id: int, task_id: str, values: dict, actor: Actor) -> DraftView:
+    def save_draft(self, case_id: int, task_id: str, values: dict, actor: Actor, *,
+                   case_version: int = 0) -> DraftView:
         """Save (replace) my draft of an open task's form: the values as typed, not validated, not audited.
 
         See :mod:`engine.drafts`. Raises: FormValidationError (wrong shape, too large), CaseNotFoundError,
         TaskNotFoundError, CaseClosedError, TaskNotReadyError (no longer open), PermissionDeniedError
         (could not work the task: role, assignee, four eyes).
         """
-        return drafts.save_draft(self._rt, case_id, task_id, values, actor)
+        return drafts.save_draft(self._rt, case_id, task_id, values, actor, case_version=case_version)
 
     def get_draft(self, case_id: int, task_id: str, actor: Actor) -> DraftView | None:
         """My draft of a task of the case, or None. Raises: CaseNotFoundError, PermissionDeniedError."""

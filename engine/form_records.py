@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .views import long_date
+
 CONSENT_KEYWORD = "x-pathways-consent"
 # What a consent record shows, in order; "agreed" is required. Each names one field or a list of fields.
 CONSENT_PARTS = ("agreed", "given_by", "date", "scope", "withdrawn", "withdrawn_on", "notes")
@@ -97,7 +99,7 @@ def _date_words(value: str) -> str:
         day = dt.date.fromisoformat(value)
     except ValueError:
         return value[:MAX_TEXT]
-    return f"{day.day} {day:%B %Y}"
+    return long_date(day)
 
 
 def consent_parts(schema: dict | None) -> dict[str, tuple[str, ...]] | None:

@@ -23,27 +23,19 @@ Nothing here deserializes a workflow: letters read the case row's data.
 """
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import json
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
-from . import audit, clock as clockmod, letter_templates, sandbox, store, versions
-from .access import can_read
+from . import audit, clock as clockmod, letter_templates, sandbox, versions
+from .access import readable_case
 from .errors import (ConflictError, ExpressionError, LetterNotFoundError, LetterNotReadyError,
                      PathwayInvalidError, PermissionDeniedError, StaleCaseError)
 from .models import Case, Letter, PathwayVersion
 from .runtime import Runtime
 from .views import Actor, CaseLettersView, LetterOfferView, LetterView, letter_text
-
-try:
-    LETTER_ZONE: dt.tzinfo = ZoneInfo("Europe/London")  # letters are dated as their readers live
-except ZoneInfoNotFoundError:  # a machine without time zone data: UTC is at most an hour out
-    LETTER_ZONE = dt.timezone.utc
-
 
 def case_letters(rt: Runtime, case_id: int, actor: Actor) -> CaseLettersView:
     """The letters the case's pathway declares (available now or not) and those recorded on the case.
@@ -53,7 +45,7 @@ def case_letters(rt: Runtime, case_id: int, actor: Actor) -> CaseLettersView:
         PermissionDeniedError: the actor may not read the case.
     """
     with rt.db.reading() as session:
-        case = _readable(session, case_id, actor)
+        case = readable_case(session, case_id, actor)
         version = session.get(PathwayVersion, case.version_id)
         data = _data(case)
         offers = []
@@ -78,7 +70,7 @@ def preview(rt: Runtime, case_id: int, key: str, actor: Actor) -> LetterView:
         LetterTemplateError: the template cannot be written for this case.
     """
     with rt.db.reading() as session:
-        case = _readable(session, case_id, actor)
+        case = readable_case(session, case_id, actor)
         spec, version = _producible(session, rt, case, key, actor)
         return _compose(session, rt, case, spec, version, actor)
 
@@ -99,9 +91,7 @@ def record(rt: Runtime, case_id: int, key: str, actor: Actor, *, expected_versio
     """
     with rt.db.transaction() as session:
         # The row lock orders this audit append after any other writer of the case (as claiming does).
-        case = store.get_case(session, case_id, lock=True)
-        if not can_read(session, actor, case):
-            raise PermissionDeniedError(f"{actor.username} holds no role of this case's pathway")
+        case = readable_case(session, case_id, actor, lock=True)
         spec, version = _producible(session, rt, case, key, actor)
         if case.row_version != expected_version:
             raise StaleCaseError(f"case {case.reference or case.id} changed since the letter was previewed "
@@ -140,7 +130,7 @@ def get_letter(rt: Runtime, case_id: int, letter_id: int, actor: Actor) -> Lette
         PermissionDeniedError: the actor may not read the case.
     """
     with rt.db.reading() as session:
-        case = _readable(session, case_id, actor)
+        case = readable_case(session, case_id, actor)
         row = session.get(Letter, letter_id) if isinstance(letter_id, int) and 0 < letter_id < 2**31 else None
         if row is None or row.case_id != case.id:
             raise LetterNotFoundError(f"case {case.reference} has no letter {letter_id}")
@@ -149,14 +139,6 @@ def get_letter(rt: Runtime, case_id: int, letter_id: int, actor: Actor) -> Lette
 
 
 # -- internals ---------------------------------------------------------------------------------------
-
-def _readable(session, case_id: int, actor: Actor) -> Case:
-    """Raises: CaseNotFoundError, PermissionDeniedError."""
-    case = store.get_case(session, case_id)
-    if not can_read(session, actor, case):
-        raise PermissionDeniedError(f"{actor.username} holds no role of this case's pathway")
-    return case
-
 
 def _data(case: Case) -> dict:
     data = json.loads(case.data_json or "{}")
@@ -234,7 +216,7 @@ def _compose(session, rt: Runtime, case: Case, spec, version: PathwayVersion, ac
     source = versions.file_text(session, case.version_id, template, rt) if template else None
     if source is None:
         raise LetterNotReadyError(f"'{spec.title}' has no template for this case")
-    letter_date = _case_clock(rt, case).now().astimezone(LETTER_ZONE).date()
+    letter_date = _case_clock(rt, case).now().astimezone(clockmod.LOCAL_ZONE).date()
     settings = json.loads(version.settings_json or "{}")
     context = {**data, "case": {**(data.get("case") if isinstance(data.get("case"), dict) else {}),
                                 "reference": case.reference or ""},

@@ -135,5 +135,5 @@ def route(session, rt, case: Case, live, actor, touched: dict, depth: int) -> No
         audit.append(session, chain=f"case:{case.id}", case_id=case.id, at=rt.now(), actor_id=actor.user_id,
                      actor_name=actor.username, action="message_sent",
                      summary=(f"{name} to {', '.join(reached)}" if reached
-                              else f"{name} not sent: no linked case was waiting for it"),
+                              else f"{name} sent; no linked case was waiting for it"),
                      after=payload)

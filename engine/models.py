@@ -229,6 +229,9 @@ class TaskDraft(Base):
     work_item_id: Mapped[int] = mapped_column(sa.ForeignKey("work_items.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     values_json: Mapped[str] = mapped_column(sa.Text)
+    # The case's row_version the form was typed against: completing from the draft sends it back, so a
+    # case changed since the draft was typed is a conflict, never a silent overwrite.
+    case_version: Mapped[int] = mapped_column(default=0)
     saved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 

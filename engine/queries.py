@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from . import audit, store, versions
+from . import audit, codec, store, versions
 from .access import readable_case, work_refusal
 from .models import AuditEvent, Case, CaseLink, CaseTask, Pathway, PathwayVersion, Timer, User, WorkItem
 from .runtime import Runtime
@@ -236,9 +236,9 @@ def any_task(rt: Runtime, case_id: int, task_id: str, actor: Actor) -> TaskView 
         case = readable_case(session, case_id, actor)
         body = session.scalar(sa.select(CaseTask.body).where(CaseTask.case_id == case.id,
                                                              CaseTask.task_id == str(task_id)[:36]))
-        element_id = json.loads(body).get("task_spec") if body else None
+        element_id = codec.element_of(body) if body else None
         forms = VersionForms(session, rt, case.version_id)
-        task_spec = forms.task(element_id) if isinstance(element_id, str) else None
+        task_spec = forms.task(element_id) if element_id else None
         if task_spec is None or not getattr(task_spec, "manual", False):
             return None
         return _with_form(session, rt, case, task_spec, properties(task_spec), id=str(task_id),

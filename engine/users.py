@@ -21,6 +21,7 @@ chain's next number is never taken twice (SQLite serialises write transactions a
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
@@ -108,7 +109,8 @@ def _view(session: Session, user: User) -> UserView:
 
 def _actor(session: Session, user: User) -> Actor:
     roles = frozenset(session.scalars(sa.select(UserRole.role).where(UserRole.user_id == user.id)))
-    return Actor(user.id, user.username, roles, user.display_name, user.admin)
+    credential = hashlib.sha256(f"{user.id}:{user.password_hash or ''}".encode()).hexdigest()[:32]
+    return Actor(user.id, user.username, roles, user.display_name, user.admin, credential)
 
 
 def _state(view: UserView) -> dict:
@@ -354,13 +356,26 @@ def authenticate_token(rt: Runtime, token: str) -> Actor:
 
 
 def authenticate_password(rt: Runtime, username: str, password: str) -> Actor:
-    """Raises: AuthenticationError (the same message whether the user or the password is wrong)."""
+    """Raises: AuthenticationError (the same message, and about the same time, whether the user or the
+    password is wrong, so neither says which usernames exist)."""
     with rt.db.reading() as session:
         user = session.scalars(sa.select(User).where(User.username == username, User.active.is_(True))).first()
-        try:
-            if user is None or not user.password_hash:
-                raise VerificationError()
-            _hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            raise AuthenticationError("unknown user or wrong password") from None
-        return _actor(session, user)
+        stored = user.password_hash if user is not None else None
+        actor = _actor(session, user) if user is not None else None
+    # Hashed after the read, so no pooled connection waits on argon2; an unknown user is checked
+    # against a dummy hash so that a wrong username costs what a wrong password does.
+    try:
+        if password is None or len(password) > MAX_PASSWORD_LENGTH:
+            raise VerificationError()  # no account has one this long; hashing a megabyte burns CPU
+        _hasher.verify(stored or _dummy_hash(), password)
+        if actor is None or not stored:
+            raise VerificationError()
+    except (VerificationError, InvalidHashError):
+        raise AuthenticationError("unknown user or wrong password") from None
+    return actor
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of nothing anyone knows, made once with the hasher in use (the same parameters, the same cost)."""
+    return _hasher.hash(secrets.token_urlsafe(16))

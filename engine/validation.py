@@ -35,8 +35,7 @@ from engine.validation_common import BPMN_NS, FORM_PROPERTY, HUMAN_TASKS, UI_FOR
 from engine.validation_dmn import check_dmn, decisions_of
 from engine.validation_expr import check_expressions
 from engine.validation_forms import check_form_file, check_ui_file, is_form_file, is_ui_file
-from engine.validation_letters import check_letters
-from engine.validation_manifest import check_manifest
+from engine.validation_manifest import check_manifests
 from engine.validation_paths import collect, find_roles_file, load_roles, read_roles
 from engine.validation_specs import build_process, load_parser, new_parser
 from engine.validation_xsd import classify, validate_schema
@@ -194,8 +193,7 @@ def _check(files: dict[str, bytes], known_roles: set[str] | None) -> _Result:
             _guarded(problems, path, check_form_file, path, files[path], problems)
         elif is_ui_file(path):
             _guarded(problems, path, check_ui_file, path, files[path], problems)
-    _guarded(problems, "pathway.yaml", check_manifest, files, problems)  # its summary names form fields
-    _guarded(problems, "pathway.yaml", check_letters, files, known_roles, problems)
+    _guarded(problems, "pathway.yaml", check_manifests, files, docs, known_roles, problems)  # summary, letters
     _guarded(problems, "", _build, result)
     return result
 

@@ -10,34 +10,33 @@ from __future__ import annotations
 
 import posixpath
 
-from engine.bundles import MANIFEST, parse_manifest
-from engine.errors import PathwayInvalidError
 from engine.letter_templates import check_template
 from engine.validation_common import Problems
 from engine.validation_expr import compile_problems, shown
 
 
-def check_letters(files: dict[str, bytes], known_roles: set[str] | None, problems: Problems) -> None:
-    """Check the letters of every manifest in ``files`` (a bundle has one; a checked folder may have one)."""
-    for manifest_path in sorted(p for p in files if p == MANIFEST or p.endswith("/" + MANIFEST)):
-        try:
-            manifest = parse_manifest(files[manifest_path], manifest_path)
-        except PathwayInvalidError as exc:
-            problems.extend(exc.problems)  # the same problems publication reports for the manifest
-            continue
-        folder = posixpath.dirname(manifest_path)
-        for letter in manifest.letters:
-            for path in letter.paths:
-                _check_template_file(files, posixpath.join(folder, path) if folder else path, letter.key,
-                                     manifest_path, problems)
-            if letter.available_when:
-                for message in compile_problems(letter.available_when, "eval"):
-                    problems.add(manifest_path, None, f"available_when {shown(letter.available_when)}: {message}",
-                                 element_id=letter.key)
-            unknown = sorted(set(letter.roles) - known_roles) if known_roles is not None else []
-            if unknown:
-                problems.add(manifest_path, None, f"roles {', '.join(map(repr, unknown))} are not in roles.yaml",
+def check_letters(manifest, manifest_path: str, files: dict[str, bytes], known_roles: set[str] | None,
+                  lanes: set[str] | None, problems: Problems) -> None:
+    """Check the letters of one parsed manifest: templates, ``available_when``, and roles that are known
+    and (when the pathway's lanes are known) lanes of the pathway, since only its readers may produce it."""
+    folder = posixpath.dirname(manifest_path)
+    for letter in manifest.letters:
+        for path in letter.paths:
+            _check_template_file(files, posixpath.join(folder, path) if folder else path, letter.key,
+                                 manifest_path, problems)
+        if letter.available_when:
+            for message in compile_problems(letter.available_when, "eval"):
+                problems.add(manifest_path, None, f"available_when {shown(letter.available_when)}: {message}",
                              element_id=letter.key)
+        unknown = sorted(set(letter.roles) - known_roles) if known_roles is not None else []
+        if unknown:
+            problems.add(manifest_path, None, f"roles {', '.join(map(repr, unknown))} are not in roles.yaml",
+                         element_id=letter.key)
+        outside = sorted(set(letter.roles) - lanes - set(unknown)) if lanes else []
+        if outside:
+            problems.add(manifest_path, None, f"roles {', '.join(map(repr, outside))} are not lanes of this "
+                         "pathway: they cannot read its cases, so could never produce the letter",
+                         element_id=letter.key)
 
 
 def _check_template_file(files: dict[str, bytes], path: str, key: str, manifest_path: str,

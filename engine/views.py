@@ -14,6 +14,9 @@ class Actor:
     roles: frozenset[str] = frozenset()
     display_name: str = ""
     admin: bool = False  # may manage users (engine/users.py); last, so positional constructors still work
+    # Changes when the user's password does: a session started with another credential is over
+    # (a reset password signs out whoever used the old one). A digest, never the hash itself.
+    credential: str = ""
 
     @classmethod
     def system(cls, name: str = "system", roles: frozenset[str] = frozenset()) -> "Actor":
@@ -187,6 +190,7 @@ class StartPresets:
 
     now: tuple[str, ...] = ()                  # fields given the current time
     public: dict = field(default_factory=dict)  # fields the public form sets without showing them
+    autocomplete: dict = field(default_factory=dict)  # public form: field -> its HTML autocomplete purpose
 
 
 @dataclass(frozen=True)
@@ -264,6 +268,7 @@ class DraftView:
     username: str
     values: dict
     saved_at: dt.datetime
+    case_version: int = 0  # the case's row_version the values were typed against
 
 
 @dataclass(frozen=True)
@@ -359,6 +364,7 @@ class LetterView:
 
 
 def long_date(day: dt.date) -> str:
+    """``23 November 2026``: a date the GOV.UK way (case pages and letters)."""
     return f"{day.day} {day:%B %Y}"
 
 

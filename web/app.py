@@ -55,8 +55,9 @@ def create_app(config: dict | None = None) -> Flask:
             (tests and the scenario runner pass theirs so the app shares their clock),
             ``CONTACT_PATHWAY`` (the pathway "Record a contact" starts, default ``front_door``),
             ``REFERRAL_PATHWAY`` (the pathway the public ``/referral`` form starts, default ``front_door``;
-            its manifest must say ``public_start: true``), ``REFERRAL_RATE_LIMIT`` (``(posts, seconds)``
-            per client IP, default 5 per 600) and ``PROXY_FIX_X_FOR`` (how many trusted reverse proxies
+            its manifest must say ``public_start: true``), ``REFERRAL_RATE_LIMIT`` (``(referrals sent,
+            seconds)`` per client IP, default 5 per 600; forms sent back with errors do not count),
+            ``REFERRAL_POST_LIMIT`` (``(posts of any kind, seconds)`` per client IP, default 50 per 600) and ``PROXY_FIX_X_FOR`` (how many trusted reverse proxies
             set ``X-Forwarded-For``; 0, the default, never trusts it). See :mod:`web.ui_start`.
             ``LOGIN_RATE_LIMIT_PER_USERNAME`` and ``LOGIN_RATE_LIMIT_PER_ADDRESS`` (``(failures, seconds)``,
             default 5 per 900 and 20 per 900): failed sign-ins after which a username or a client address

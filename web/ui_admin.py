@@ -156,6 +156,8 @@ def user(username: str):
 
 @bp.post("/users/<username>/roles")
 def change_roles(username: str):
+    """Save a user's roles and administrator flag; the page again with errors (400) or the refusal of
+    one's own or the last administrator flag (403). UserNotFoundError becomes a 404 page."""
     engine, actor = current_engine(), current_ui_actor()
     view = engine.get_user(username, actor)
     roles, errors = request.form.getlist("roles"), {}
@@ -176,6 +178,7 @@ def change_roles(username: str):
 
 @bp.post("/users/<username>/password")
 def reset_password(username: str):
+    """Set a new password (their sessions end: engine.Actor.credential); the rules' errors as a 400 page."""
     engine, actor = current_engine(), current_ui_actor()
     view = engine.get_user(username, actor)
     try:
@@ -189,6 +192,8 @@ def reset_password(username: str):
 
 @bp.post("/users/<username>/active")
 def set_active(username: str):
+    """Deactivate (signed out at once, tokens refused) or reactivate a user; oneself or the last
+    administrator is refused (403)."""
     engine, actor = current_engine(), current_ui_actor()
     view = engine.get_user(username, actor)
     active = request.form.get("active") == "yes"

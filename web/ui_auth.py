@@ -37,8 +37,8 @@ from web.auth import current_engine
 
 SESSION_LIFETIME = dt.timedelta(hours=8)
 SIGNED_IN_AT = "pathways_signed_in_at"
+CREDENTIAL = "pathways_credential"  # the actor's credential stamp at sign-in (engine.Actor.credential)
 MAX_USERNAME = 150
-MAX_PASSWORD = 1024  # argon2 hashes anything, but a megabyte "password" is a cheap way to burn CPU
 BAD_CREDENTIALS = "Enter a correct username and password"
 # (failures, seconds): sign-in attempts are refused for a key once it has this many failures in the window.
 DEFAULT_LOGIN_LIMIT_PER_USERNAME = (5, 900)
@@ -74,10 +74,14 @@ def _load_user(username: str) -> SessionUser | None:
         session.clear()  # expired (or never stamped): sign in again
         return None
     try:
-        return SessionUser(current_engine().actor(username))
+        actor = current_engine().actor(username)
     except UserNotFoundError:
         session.clear()  # deactivated or removed since signing in
         return None
+    if session.get(CREDENTIAL) != actor.credential:
+        session.clear()  # the password was reset since signing in (perhaps because it was stolen)
+        return None
+    return SessionUser(actor)
 
 
 def limit_key(value: str) -> str:
@@ -158,9 +162,7 @@ def login():
             errors["username"], status = _too_many_attempts(limits), 429
         elif not errors:
             try:
-                if len(password) > MAX_PASSWORD:
-                    raise AuthenticationError("password too long")  # no account has one this long
-                actor = engine.authenticate_password(username, password)
+                actor = engine.authenticate_password(username, password)  # refuses over-long ones unhashed
             except AuthenticationError:
                 for bucket, key, _, window in limits:
                     engine.rate_limit_record(bucket, key, window)
@@ -170,6 +172,7 @@ def login():
                 login_user(SessionUser(actor))
                 session.permanent = True
                 session[SIGNED_IN_AT] = time.time()
+                session[CREDENTIAL] = actor.credential
                 return redirect(next_url, code=303)
     return render_template("login.html", errors=errors, has_errors=bool(errors), username=username,
                            next_url=next_url if next_url != url_for("ui_inbox.inbox") else None), status

@@ -25,7 +25,7 @@ from web.ui_forms import (ADD, add_item, build_fields, engine_errors, error_summ
 from web.ui_diagram import diagram_context
 from web.ui_inbox import LOCAL_ZONE, local_time
 from web.ui_letters import case_letters
-from web.ui_records import field_lines, record_sections, timeline
+from web.ui_records import Row, field_lines, record_sections, timeline
 
 MAX_TASK_ID = 200
 HIDDEN_DATA_KEYS = frozenset({"settings", "case"})
@@ -70,9 +70,9 @@ def _find_task(case: CaseView, task_id: str) -> TaskView | None:
     return next((t for t in case.ready_tasks if t.id == task_id), None)
 
 
-def _shown_fields(task: TaskView) -> list[tuple[str, tuple[str, ...]]]:
+def _shown_fields(task: TaskView) -> list[Row]:
     """What the task's ``showFields`` asks to show: the forms' titles, and each value's display lines."""
-    return [(f.title, field_lines(f)) for f in task.shown]
+    return [Row(f.title, field_lines(f)) for f in task.shown]
 
 
 def _render_task(case: CaseView, task: TaskView, values: dict, *, errors: dict[str, str] | None = None,
@@ -117,7 +117,10 @@ def task_page(case_id: int, task_id: str):
     draft = engine.get_draft(case_id, task.id, actor)
     # A draft holds every field as it was typed (blanks included), so it replaces the case's values.
     values = draft.values if draft is not None else initial_values(task.form_schema, case.data, task.ui_schema)
-    return _render_task(case, task, values, expected_version=case.row_version, draft=draft)
+    # A draft is completed against the case as it was when typed: if the case moved on since, the
+    # completion is a conflict (shown, with the draft kept), not a silent overwrite of newer values.
+    expected = draft.case_version if draft is not None and draft.case_version else case.row_version
+    return _render_task(case, task, values, expected_version=expected, draft=draft)
 
 
 @bp.post("/cases/<int:case_id>/tasks/<task_id>")
@@ -171,7 +174,7 @@ def submit_task(case_id: int, task_id: str):
 def _save_draft(case: CaseView, task: TaskView, typed: dict, expected: int):
     """Keep what was typed, unvalidated, as my draft; back to the task page (redirect after post)."""
     try:
-        draft = current_engine().save_draft(case.id, task.id, typed, current_ui_actor())
+        draft = current_engine().save_draft(case.id, task.id, typed, current_ui_actor(), case_version=expected)
     except FormValidationError as error:
         problems = "; ".join(m for messages in error.field_errors.values() for m in messages)
         message = f"Your draft could not be saved: {problems}. Shorten your answers, or complete the task"
@@ -197,8 +200,7 @@ def _gone(case: CaseView, task_id: str, expected: int, *, drafting: bool = False
     _, typed, _ = read_submission(task.form_schema, request.form, task.ui_schema)
     done = next((r for r in reversed(engine.case_records(case.id, actor).records) if r.task_id == task.id), None)
     completed_by = f"{done.actor_name} completed it on {local_time(done.at)}" if done is not None else ""
-    message = (f"the case is now at version {case.row_version}, not {expected}, and this task is no longer "
-               "waiting to be done")
+    message = "this task is no longer waiting to be done"
     return _render_task(case, task, typed, expected_version=expected, status=409, conflict=message,
                         task_ready=False, drafting=drafting, completed_by=completed_by)
 

@@ -6,6 +6,7 @@ inputs ``field``, ``field-month``, ``field-year``); they are what a form shows a
 from __future__ import annotations
 
 import json
+import math
 
 from werkzeug.datastructures import MultiDict
 
@@ -159,6 +160,8 @@ def _convert(prop: dict, raw: str) -> object:
             number = float(text.replace(",", ""))
         except ValueError:
             raise ValueError("Enter a number, like 3 or 2.5") from None
+        if not math.isfinite(number):  # "nan", "inf": not numbers a person means, and not valid JSON
+            raise ValueError("Enter a number, like 3 or 2.5")
         return int(number) if number.is_integer() and "." not in text else number
     if kind in ("object", "array"):
         try:

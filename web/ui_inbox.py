@@ -15,16 +15,9 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from engine import InboxChoices, InboxFilter, PathwaysError, working_days_between
+from engine import LOCAL_ZONE, InboxChoices, InboxFilter, PathwaysError, working_days_between
 from web.auth import current_engine
 from web.ui_auth import current_ui_actor, engine_error_page, safe_next
-
-try:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    LOCAL_ZONE: dt.tzinfo = ZoneInfo("Europe/London")
-except (ImportError, ZoneInfoNotFoundError):  # pragma: no cover - a machine without tz data
-    LOCAL_ZONE = dt.timezone.utc
 
 PER_PAGE = 25
 MAX_PAGE = 100_000

@@ -33,8 +33,10 @@ from web.ui_forms import (ADD, add_item, build_fields, engine_errors, error_summ
                           read_submission)
 
 DEFAULT_PATHWAY = "front_door"
-DEFAULT_RATE_LIMIT = (5, 600)  # POSTs per client IP, per this many seconds
+DEFAULT_RATE_LIMIT = (5, 600)  # referrals sent per client IP, per this many seconds
+DEFAULT_POST_LIMIT = (50, 600)  # POSTs of any kind (errors, "add another") per client IP, per seconds
 RATE_LIMIT_BUCKET = "referral"
+POST_LIMIT_BUCKET = "referral-posts"
 MAX_PATHWAY_KEY = 64
 REFERENCE_KEY = "pathways_referral_reference"
 FORM_KEYS = frozenset({"csrf_token", "action"})  # "action": an "Add another" button
@@ -43,15 +45,35 @@ bp = Blueprint("ui_start", __name__)
 bp.register_error_handler(PathwaysError, engine_error_page)
 
 
-def referral_allowed() -> bool:
-    """Count this POST against the client address's allowance; False when it is used up.
+def _limits() -> tuple[str, tuple, tuple]:
+    key = limit_key(request.remote_addr or "unknown")
+    return (key, current_app.config.get("REFERRAL_RATE_LIMIT") or DEFAULT_RATE_LIMIT,
+            current_app.config.get("REFERRAL_POST_LIMIT") or DEFAULT_POST_LIMIT)
 
-    Raises:
-        ConfigurationError: ``REFERRAL_RATE_LIMIT`` is not a sensible ``(posts, seconds)``.
+
+def post_allowed() -> bool:
+    """Count this POST against the client address's allowance of posts (a flood guard); False when used up.
+
+    Raises: ConfigurationError (``REFERRAL_POST_LIMIT`` is not a sensible ``(posts, seconds)``).
     """
-    limit, window = current_app.config.get("REFERRAL_RATE_LIMIT") or DEFAULT_RATE_LIMIT
-    return current_engine().rate_limit_hit(RATE_LIMIT_BUCKET, limit_key(request.remote_addr or "unknown"),
-                                           limit, window)
+    key, _sent, (limit, window) = _limits()
+    return current_engine().rate_limit_hit(POST_LIMIT_BUCKET, key, limit, window)
+
+
+def sending_allowed() -> bool:
+    """Whether the client address may send another referral (``REFERRAL_RATE_LIMIT``); counts nothing.
+
+    A referral that fails the form's checks is not counted: only those sent (:func:`count_sent`).
+    Raises: ConfigurationError.
+    """
+    key, (limit, window), _posts = _limits()
+    return not current_engine().rate_limit_blocked(RATE_LIMIT_BUCKET, key, limit, window)
+
+
+def count_sent() -> None:
+    """Count a referral sent against the client address's allowance. Raises: ConfigurationError."""
+    key, (_limit, window), _posts = _limits()
+    current_engine().rate_limit_record(RATE_LIMIT_BUCKET, key, window)
 
 
 def _now_text() -> str:
@@ -136,6 +158,9 @@ def _navigation() -> dict:
             return current_engine().may_start(_default_contact_pathway(), current_ui_actor())
         except PathwaysError:
             return False  # no such pathway published: nothing to record a contact in
+        except Exception:  # noqa: BLE001 - the menu must not break the page (an error page, say) it is on
+            current_app.logger.exception("could not work out the Record a contact menu item")
+            return False
     return {"can_record_contact": can_record_contact}
 
 
@@ -154,24 +179,34 @@ def _set_by_page(pathway: str, schema: dict | None) -> dict:
 
 
 def _render_referral(pathway: str, schema: dict | None, values: dict, errors: dict[str, str] | None = None,
-                     status: int = 200):
+                     status: int = 200, limited: bool = False):
     errors = errors or {}
     hidden = set(_set_by_page(pathway, schema))
-    fields = [f for f in build_fields(schema, values, errors) if f.name not in hidden]
+    # The fields about the person typing, with their autocomplete purpose (the manifest's
+    # start_fields.public_autocomplete), so their browser can fill them in (WCAG 1.3.5).
+    ui = {name: {"ui:autocomplete": token}
+          for name, token in current_engine().start_presets(pathway).autocomplete.items()}
+    fields = [f for f in build_fields(schema, values, errors, ui) if f.name not in hidden]
     summary = _summary(fields, errors)
-    return render_template("referral.html", fields=fields, error_list=summary, has_errors=bool(summary)), status
+    return render_template("referral.html", fields=fields, error_list=summary, has_errors=bool(summary),
+                           limited=limited), status
 
 
 @bp.route("/referral", methods=["GET", "POST"])
 def referral():
-    """The online referral form: no sign-in; rate limited per client IP; the engine validates."""
+    """The online referral form: no sign-in; rate limited per client IP; the engine validates.
+
+    Two limits per client address: referrals sent (``REFERRAL_RATE_LIMIT``; a form sent back with
+    errors does not count), and posts of any kind (``REFERRAL_POST_LIMIT``, a flood guard). Over either,
+    the form comes back with what was typed, the phone numbers and status 429: nothing typed is lost.
+    """
     engine = current_engine()
-    if request.method == "POST" and not referral_allowed():
-        return render_template("referral_limited.html"), 429
     pathway = _referral_pathway()
     schema = engine.start_form(pathway)
     if request.method == "GET":
         return _render_referral(pathway, schema, {})
+    if not post_allowed():
+        return _limited(pathway, schema)
     preset = _set_by_page(pathway, schema)
     shown = set(_properties(schema)) - set(preset)
     # Inputs are named by field path (a date's month is "<field>-month"): each must belong to a shown field.
@@ -185,14 +220,29 @@ def referral():
         errors[""] = "The form was sent with fields it does not have. Reload the page and try again."
     if errors:
         return _render_referral(pathway, schema, typed, errors, 400)
+    if not sending_allowed():
+        return _limited(pathway, schema, typed)
     data.update(preset)
     try:
         case = engine.start_public_case(pathway, data)
     except FormValidationError as error:
         fields = {f.name: f for f in build_fields(schema, typed) if f.name in shown}
         return _render_referral(pathway, schema, typed, engine_errors(schema, error.field_errors, fields), 400)
+    count_sent()
     session[REFERENCE_KEY] = case.reference
     return redirect(url_for("ui_start.referral_sent"), code=303)
+
+
+def _limited(pathway: str, schema: dict | None, typed: dict | None = None):
+    """Over a limit: the form again, with what was typed (read if not yet), the reason and the phone numbers."""
+    if typed is None:
+        preset = _set_by_page(pathway, schema)
+        shown = set(_properties(schema)) - set(preset)
+        _data, typed, _errors = read_submission(schema, request.form)
+        typed = {k: v for k, v in typed.items() if field_of(schema, k) in shown}
+    message = ("Too many referrals have been sent from this connection recently. What you typed is kept: wait a "
+               "few minutes and send it again, or phone the Duty team")
+    return _render_referral(pathway, schema, typed, {"": message}, 429, limited=True)
 
 
 @bp.get("/referral/sent")

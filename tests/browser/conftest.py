@@ -37,7 +37,8 @@ Helpers (``from tests.browser.helpers import ...``):
 * ``check_accessibility(page, name)``: axe-core with the WCAG 2.2 AA tags; fails listing each
   serious or critical violation with its targets. axe is evaluated over the DevTools protocol, so the
   page keeps its Content-Security-Policy (never ``bypass_csp``: CSP breakage is part of the test).
-  No finding is excused (conditional reveals use our own module, without GOV.UK's aria-expanded).
+  No serious or critical finding is excused (conditional reveals use our own module, without GOV.UK's
+  aria-expanded); minor and moderate ones are printed.
 * ``screenshot(page, name)``: a full-page PNG in ``tests/browser/screenshots/`` (ignored by git).
 """
 from __future__ import annotations
@@ -58,7 +59,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 TIMEOUT_MS = 10_000
 # The app as the tests run it: production settings except plain-http cookies and a rate limit on
 # /referral that the tests' many referrals from 127.0.0.1 do not reach.
-APP_CONFIG = {"SECRET_KEY": "browser-tests", "SESSION_COOKIE_SECURE": False, "REFERRAL_RATE_LIMIT": (10_000, 600)}
+APP_CONFIG = {"SECRET_KEY": "browser-tests", "SESSION_COOKIE_SECURE": False, "REFERRAL_RATE_LIMIT": (10_000, 600),
+              "REFERRAL_POST_LIMIT": (10_000, 600)}
 
 
 def _unavailable() -> str | None:

@@ -35,6 +35,10 @@ def test_the_manifest_reads_start_fields():
     assert parse_manifest(b"key: abc\nname: A\nprocess: p\n").start_now == ()
     with pytest.raises(PathwayInvalidError, match="start_fields"):
         parse_manifest(b"key: abc\nname: A\nprocess: p\nstart_fields: {now: [1, 2]}\n")
+    manifest = parse_manifest(b"key: abc\nname: A\nprocess: p\nstart_fields: {public_autocomplete: {who: name}}\n")
+    assert manifest.start_autocomplete == {"who": "name"}
+    with pytest.raises(PathwayInvalidError, match="public_autocomplete"):
+        parse_manifest(b"key: abc\nname: A\nprocess: p\nstart_fields: {public_autocomplete: {who: '\"><x'}}\n")
 
 
 def test_start_presets_come_from_the_published_manifest(engine, tmp_path):

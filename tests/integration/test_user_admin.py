@@ -184,3 +184,32 @@ def test_migration_0005_upgrades_a_database_with_users_in_place(engine, boss):
     users = {u.username: u for u in engine.list_users()}
     assert {"boss", "dsw1", "dsw2", "tm1"} <= set(users) and not any(u.admin for u in users.values())
     assert users["dsw2"].active is False and engine.actor("dsw1").roles == {"Duty Social Worker"}
+
+
+def test_an_unknown_username_costs_a_hash_as_a_wrong_password_does(engine, monkeypatch):
+    """Sign-in must not say which usernames exist by answering unknown ones at once (no hash)."""
+    import engine.users as users
+
+    verified = []
+
+    class Counting:  # the hasher in use, counting its verifications
+        def __init__(self, hasher):
+            self.hasher = hasher
+
+        def __getattr__(self, name):
+            return getattr(self.hasher, name)
+
+        def verify(self, stored, given):
+            verified.append(stored)
+            return self.hasher.verify(stored, given)
+
+    monkeypatch.setattr(users, "_hasher", Counting(users._hasher))
+    for username, password in (("dsw1", "wrong password"), ("nobody-at-all", "wrong password"),
+                               ("dsw2", "no password set")):
+        with pytest.raises(AuthenticationError, match="unknown user or wrong password"):
+            engine.authenticate_password(username, password)
+    assert len(verified) == 3  # one argon2 verification each, known user or not
+    with pytest.raises(AuthenticationError):
+        engine.authenticate_password("dsw1", "x" * 2000)  # over the limit: refused without hashing
+    assert len(verified) == 3
+    assert engine.authenticate_password("dsw1", "pw-dsw1").username == "dsw1"

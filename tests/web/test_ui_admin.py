@@ -184,7 +184,9 @@ def test_a_deactivated_user_is_signed_out_and_cannot_sign_in_until_reactivated(a
 
 
 def test_resetting_a_password(app, boss, engine):
-    admin = app.test_client()
+    admin, old_session = app.test_client(), app.test_client()
+    assert sign_in(old_session, "dsw1", "pw-dsw1").status_code == 303
+    assert old_session.get("/inbox").status_code == 200
     as_boss(admin)
     response = post_form(admin, "/admin/users/dsw1", "/admin/users/dsw1/password", {"password": "short"})
     page = text(response)
@@ -193,6 +195,9 @@ def test_resetting_a_password(app, boss, engine):
     response = post_form(admin, "/admin/users/dsw1", "/admin/users/dsw1/password", {"password": NEW_PASSWORD})
     assert response.status_code == 303
     assert "The password of Dee Duty (dsw1) has been reset" in text(admin.get("/admin/users/dsw1"))
+    # Whoever signed in with the old password is signed out on their next request (it may have been stolen).
+    response = old_session.get("/inbox")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
     other = app.test_client()
     assert sign_in(other, "dsw1", "pw-dsw1").status_code == 200
     assert sign_in(other, "dsw1", NEW_PASSWORD).status_code == 303

@@ -99,3 +99,25 @@ def test_a_draft_over_the_size_limit_is_an_error_and_keeps_what_was_typed(client
     assert "Your draft could not be saved: the draft is" in text and f"the limit is {MAX_DRAFT_BYTES:,} bytes" in text
     assert long_text in text
     assert engine.get_draft(case.id, url.rsplit("/", 1)[1], engine.actor("dsw1")).values == draft.values
+
+
+def test_a_draft_is_completed_against_the_case_as_it_was_typed(client, engine, clock):
+    """The case moved on after the draft was saved: completing from it is a conflict, not an overwrite."""
+    import datetime as dt
+
+    case = start(engine)
+    sign_in(client)
+    url, page = open_task(client, engine, case, "screening")
+    client.post(url, data={**hidden(page), "action": "draft", "decision": "nfa", "rationale": "my draft words"})
+    clock.advance(dt.timedelta(hours=3))
+    engine.tick()  # the late-screening timer fires: the case moves on after the draft was typed
+    now = engine.get_case(case.id, engine.actor("dsw1")).row_version
+    assert now != case.row_version
+    page = client.get(url)
+    assert hidden(page)["expected_version"] == str(case.row_version)  # the version the draft was typed at
+    response = client.post(url, data={**hidden(page), "decision": "nfa", "rationale": "my draft words"})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 409 and "my draft words" in text
+    assert hidden(response)["expected_version"] == str(now)  # looked at again, it may be sent
+    assert client.post(url, data={**hidden(response), "decision": "nfa", "rationale": "my draft words"}
+                       ).status_code == 303

@@ -8,6 +8,7 @@ and ``CONTACT_PATHWAY`` at ``mini``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -99,18 +100,36 @@ def test_a_pathway_not_open_to_the_public_is_refused(engine):
     assert response.status_code == 403
 
 
-def test_the_sixth_post_within_the_window_is_429(client):
-    for _ in range(5):
+def test_forms_sent_back_with_errors_do_not_use_up_the_allowance(client):
+    for _ in range(6):
         assert refer(client, child_name="", concern="").status_code == 400
-    response = refer(client, child_name="Ria", concern="not eating at school")
+    assert refer(client, child_name="Ria", concern="not eating at school").status_code == 303
+
+
+def test_the_sixth_referral_within_the_window_is_429_and_keeps_what_was_typed(client, engine):
+    for n in range(5):
+        assert refer(client, child_name=f"Child {n}", concern="not eating at school").status_code == 303
+    response = refer(client, child_name="Ria", concern="my careful description")
     text = response.get_data(as_text=True)
     assert response.status_code == 429 and "(0116) 305 0005" in text and "01572 722577" in text
+    assert "govuk-error-summary" in text and "Too many referrals" in text
+    assert re.search(r'name="child_name"[^>]*(value="Ria"|>Ria<)', text) and "my careful description" in text
+    assert not [i for i in engine.inbox(engine.actor("dsw1")).items if i.case_title == "Ria"]
+
+
+def test_a_flood_of_posts_is_429_with_what_was_typed(engine, tmp_path):
+    make_public(engine, tmp_path, "helper")
+    client = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "t", "REFERRAL_PATHWAY": "helper",
+                         "REFERRAL_POST_LIMIT": (3, 600)}).test_client()
+    assert [refer(client, child_name="").status_code for _ in range(3)] == [400, 400, 400]
+    response = refer(client, child_name="Ria", concern="typed before the limit")
+    assert response.status_code == 429 and "typed before the limit" in response.get_data(as_text=True)
 
 
 def test_the_rate_limit_forgets_old_hits_on_the_engine_clock(engine, clock, tmp_path):
     make_public(engine, tmp_path, "helper")
     client = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "t", "REFERRAL_PATHWAY": "helper",
-                         "REFERRAL_RATE_LIMIT": (2, 10)}).test_client()
+                         "REFERRAL_POST_LIMIT": (2, 10)}).test_client()
     assert [refer(client, child_name="").status_code for _ in range(3)] == [400, 400, 429]
     other = {"REMOTE_ADDR": "192.0.2.7"}  # another client address has its own allowance
     token = csrf_of(client.get("/referral"))
@@ -125,7 +144,7 @@ def test_the_rate_limit_is_shared_by_two_apps_on_one_database(engine, database_u
     second = Engine(database_url, clock=clock)
     try:
         apps = [create_app({"TESTING": True, "ENGINE": eng, "SECRET_KEY": "shared", "REFERRAL_PATHWAY": "helper",
-                            "REFERRAL_RATE_LIMIT": (3, 600)}) for eng in (engine, second)]
+                            "REFERRAL_POST_LIMIT": (3, 600)}) for eng in (engine, second)]
         clients = [a.test_client() for a in apps]
         codes = [refer(clients[n % 2], child_name="").status_code for n in range(4)]
         assert codes == [400, 400, 400, 429]
@@ -135,11 +154,11 @@ def test_the_rate_limit_is_shared_by_two_apps_on_one_database(engine, database_u
 
 
 def test_the_rate_limit_stores_no_address(engine, client):
-    refer(client, child_name="")
+    assert refer(client, child_name="Ria", concern="not eating at school").status_code == 303
     with engine.database.engine.connect() as c:
-        rows = c.execute(sa.text("select bucket, key_hash from rate_limit_hits")).all()
-    assert [r.bucket for r in rows] == ["referral"] and "127.0.0.1" not in rows[0].key_hash
-    assert len(rows[0].key_hash) == 64
+        rows = c.execute(sa.text("select bucket, key_hash from rate_limit_hits order by bucket")).all()
+    assert [r.bucket for r in rows] == ["referral", "referral-posts"]
+    assert all("127.0.0.1" not in r.key_hash and len(r.key_hash) == 64 for r in rows)
 
 
 def test_record_a_contact_needs_sign_in(client):
@@ -185,3 +204,14 @@ def test_record_a_contact_without_the_start_role_is_403(client, engine):
 def test_an_unknown_pathway_is_404(client):
     sign_in(client)
     assert client.get("/contacts/new?pathway=no_such").status_code == 404
+
+
+def test_the_public_form_marks_the_referrers_own_fields_for_autocomplete(engine, tmp_path):
+    """WCAG 1.3.5: the manifest names the fields about the person typing (start_fields.public_autocomplete)."""
+    make_public(engine, tmp_path, "helper", extra="start_fields: {public_autocomplete: {child_name: name}}\n")
+    client = create_app({"TESTING": True, "ENGINE": engine, "SECRET_KEY": "t",
+                         "REFERRAL_PATHWAY": "helper"}).test_client()
+    text = client.get("/referral").get_data(as_text=True)
+    assert re.search(r'<(input|textarea)[^>]*name="child_name"[^>]*autocomplete="name"', text) or re.search(
+        r'<(input|textarea)[^>]*autocomplete="name"[^>]*name="child_name"', text)
+    assert not re.search(r'name="concern"[^>]*autocomplete=', text)

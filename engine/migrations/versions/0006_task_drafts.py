@@ -25,6 +25,7 @@ def upgrade() -> None:
     sa.Column('work_item_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('values_json', sa.Text(), nullable=False),
+    sa.Column('case_version', sa.Integer(), nullable=False),
     sa.Column('saved_at', engine.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['work_item_id'], ['work_items.id'], ondelete='CASCADE'),
