@@ -314,7 +314,11 @@ def list_users(rt: Runtime, actor: Actor | None = None) -> list[UserView]:
     with rt.db.reading() as session:
         if actor is not None:
             _require_admin(session, actor)
-        return [_view(session, u) for u in session.scalars(sa.select(User).order_by(User.username))]
+        roles: dict[int, list[str]] = {}
+        for user_id, role in session.execute(sa.select(UserRole.user_id, UserRole.role).order_by(UserRole.role)):
+            roles.setdefault(user_id, []).append(role)  # one query for everyone's roles, not one per user
+        return [UserView(u.id, u.username, u.display_name, tuple(roles.get(u.id, ())), u.active, u.admin)
+                for u in session.scalars(sa.select(User).order_by(User.username))]
 
 
 # -- who is acting --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 #     npm ci && bash scripts/build-frontend.sh
 # Copies compiled CSS, JS, fonts and images only (no Sass, Nunjucks, sources or source maps):
 #   web/static/govuk    GOV.UK Frontend (the look of every page)
-#   web/static/moj      MOJ Frontend's CSS and JS (timeline, sortable table), built on GOV.UK Frontend
+#   web/static/moj      MOJ Frontend's CSS and its images (the case page's timeline), built on GOV.UK Frontend
 #   web/static/bpmn-js  the bpmn-js navigated viewer (the case page's diagram) with its CSS and font
 #   tests/browser/vendor/axe.min.js   axe-core, injected into pages by the browser tests
 set -euo pipefail
@@ -36,7 +36,6 @@ SRC=$NM/@ministryofjustice/frontend/moj
 DEST=web/static/moj
 rm -rf "$DEST" && mkdir -p "$DEST/assets"
 strip_maps "$SRC/moj-frontend.min.css" | sed -e 's#url(/assets/#url(assets/#g' > "$DEST/moj-frontend.min.css"
-strip_maps "$SRC/moj-frontend.min.js" > "$DEST/moj-frontend.min.js"
 cp -R "$SRC/assets/images" "$DEST/assets/"
 version_json "$NM/@ministryofjustice/frontend" "$DEST"
 
