@@ -16,16 +16,26 @@ from .runtime import Runtime
 from .views import Actor
 
 
-def _work_item(session, case_id: int, task_id: str) -> tuple[Case, WorkItem]:
-    case = store.get_case(session, case_id, lock=True)
-    item = session.scalars(sa.select(WorkItem).where(WorkItem.case_id == case_id, WorkItem.task_id == task_id)
+def open_work_item(session, case_id: int, task_id: str, *, lock_case: bool = True) -> tuple[Case, WorkItem]:
+    """The case and the open task's work item, the item locked (a completion cannot remove it meanwhile).
+
+    ``lock_case`` also locks the case row, ordering this call's audit append after other writers.
+
+    Raises:
+        CaseNotFoundError, TaskNotFoundError: no such case, or the case has no such task.
+        TaskNotReadyError: the task is no longer open (completed or withdrawn meanwhile).
+    """
+    case = store.get_case(session, case_id, lock=lock_case)
+    task_id = str(task_id)[:36]
+    item = session.scalars(sa.select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.task_id == task_id)
                            .with_for_update()).first()
     if item is None:
         exists = session.scalar(sa.select(sa.func.count()).select_from(CaseTask).where(
-            CaseTask.case_id == case_id, CaseTask.task_id == str(task_id)))
+            CaseTask.case_id == case.id, CaseTask.task_id == task_id))
         if not exists:
             raise TaskNotFoundError(f"case {case.reference} has no task {task_id}")
-        raise TaskNotReadyError(f"task {task_id} of case {case.reference} is no longer open")
+        raise TaskNotReadyError(f"this task of case {case.reference} is no longer waiting to be done "
+                                "(completed or withdrawn meanwhile)")
     return case, item
 
 
@@ -52,7 +62,7 @@ def assign_task(rt: Runtime, case_id: int, task_id: str, username: str, actor: A
         ConflictError: the task is already someone else's (release it first).
     """
     with rt.db.transaction() as session:
-        case, item = _work_item(session, case_id, task_id)
+        case, item = open_work_item(session, case_id, task_id)
         require_role(actor, item.role, f"assigning '{item.title}'")
         user = session.scalars(sa.select(User).where(User.username == username, User.active.is_(True))).first()
         if user is None:
@@ -81,7 +91,7 @@ def release_task(rt: Runtime, case_id: int, task_id: str, actor: Actor) -> None:
         PermissionDeniedError: the actor lacks the task's role.
     """
     with rt.db.transaction() as session:
-        case, item = _work_item(session, case_id, task_id)
+        case, item = open_work_item(session, case_id, task_id)
         if item.assignee_id != actor.user_id:
             require_role(actor, item.role, f"releasing '{item.title}'")
         before = username_of(session, item.assignee_id)

@@ -6,7 +6,6 @@ events are written together or not at all).
 """
 from __future__ import annotations
 
-import functools
 import json
 from uuid import UUID
 
@@ -64,7 +63,7 @@ def start_public_case(rt: Runtime, pathway_key: str, data: dict) -> tuple[int, A
     actor = Actor.system(PUBLIC_ACTOR)
     with rt.db.transaction() as session:
         pathway, version = versions.latest_published(session, pathway_key)
-        manifest = _manifest(session, rt, version.id)
+        manifest = versions.manifest(session, version.id, rt)
         if manifest is None or not manifest.public_start:
             raise PermissionDeniedError(f"{pathway.name} cannot be started by the public")
         touched: dict[int, LiveCase] = {}
@@ -95,7 +94,7 @@ def start_presets(rt: Runtime, pathway_key: str) -> StartPresets:
     """
     with rt.db.reading() as session:
         _pathway, version = versions.latest_published(session, pathway_key)
-        manifest = _manifest(session, rt, version.id)
+        manifest = versions.manifest(session, version.id, rt)
     if manifest is None:
         return StartPresets()
     return StartPresets(now=manifest.start_now, public=dict(manifest.start_public),
@@ -283,21 +282,8 @@ def _start_data(session, rt: Runtime, version_id: int, start_event, data) -> dic
 
 
 def _title_expression(session, rt: Runtime, version_id: int) -> str | None:
-    manifest = _manifest(session, rt, version_id)
+    manifest = versions.manifest(session, version_id, rt)
     return manifest.title if manifest is not None else None
-
-
-def _manifest(session, rt: Runtime, version_id: int):
-    text = versions.file_text(session, version_id, "pathway.yaml", rt)
-    return _parsed_manifest(text) if text else None
-
-
-@functools.lru_cache(maxsize=256)
-def _parsed_manifest(text: str):
-    # Keyed by the manifest's text, which a published version never changes: parse YAML once.
-    from .bundles import parse_manifest
-
-    return parse_manifest(text.encode())
 
 
 def _persist(session, rt: Runtime, case: Case, live: LiveCase, since: float, actor: Actor, clock,

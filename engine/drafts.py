@@ -26,9 +26,9 @@ import sqlalchemy as sa
 
 from . import store
 from .access import readable_case, username_of, work_refusal
-from .errors import (CaseClosedError, FormValidationError, PermissionDeniedError, TaskNotFoundError,
-                     TaskNotReadyError)
-from .models import Case, CaseTask, TaskDraft, WorkItem
+from .assignment import open_work_item
+from .errors import CaseClosedError, FormValidationError, PermissionDeniedError
+from .models import Case, TaskDraft, WorkItem
 from .runtime import Runtime
 from .stepping import properties
 from .views import Actor, DraftView
@@ -119,21 +119,14 @@ def get_draft(rt: Runtime, case_id: int, task_id: str, actor: Actor) -> DraftVie
 
 
 def _open_item(session, case_id: int, task_id: str) -> tuple[Case, WorkItem]:
-    """The case and the task's work item, locked so a completion cannot remove it under the save."""
+    """The case (active) and the task's work item, locked so a completion cannot remove it under the save.
+
+    Raises: CaseNotFoundError, TaskNotFoundError, TaskNotReadyError, CaseClosedError.
+    """
     case = store.get_case(session, case_id)
-    if case.status != "active":
+    if case.status != "active":  # said before "no longer open": its tasks all are, once it is closed
         raise CaseClosedError(f"case {case.reference} is {case.status}")
-    task_id = str(task_id)[:36]
-    item = session.scalars(sa.select(WorkItem).where(WorkItem.case_id == case.id, WorkItem.task_id == task_id)
-                           .with_for_update()).first()
-    if item is None:
-        exists = session.scalar(sa.select(sa.func.count()).select_from(CaseTask).where(
-            CaseTask.case_id == case.id, CaseTask.task_id == task_id))
-        if not exists:
-            raise TaskNotFoundError(f"case {case.reference} has no task {task_id}")
-        raise TaskNotReadyError(f"this task of case {case.reference} is no longer waiting to be done "
-                                "(completed or withdrawn meanwhile)")
-    return case, item
+    return open_work_item(session, case_id, task_id, lock_case=False)
 
 
 def _require_may_work(session, rt: Runtime, case: Case, item: WorkItem, actor: Actor) -> None:

@@ -23,7 +23,6 @@ Nothing here deserializes a workflow: letters read the case row's data.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 
@@ -32,7 +31,7 @@ import sqlalchemy as sa
 from . import audit, clock as clockmod, letter_templates, sandbox, versions
 from .access import readable_case
 from .errors import (ConflictError, ExpressionError, LetterNotFoundError, LetterNotReadyError,
-                     PathwayInvalidError, PermissionDeniedError, StaleCaseError)
+                     PermissionDeniedError, StaleCaseError)
 from .models import Case, Letter, PathwayVersion
 from .runtime import Runtime
 from .views import Actor, CaseLettersView, LetterOfferView, LetterView, letter_text
@@ -146,19 +145,8 @@ def _data(case: Case) -> dict:
 
 
 def _manifest_letters(session, rt: Runtime, version_id: int) -> tuple:
-    text = versions.file_text(session, version_id, "pathway.yaml", rt)
-    return _parsed_letters(text) if text else ()
-
-
-@functools.lru_cache(maxsize=256)
-def _parsed_letters(text: str) -> tuple:
-    # Keyed by the manifest's text, which a published version never changes: parse YAML once.
-    from .bundles import parse_manifest
-
-    try:
-        return parse_manifest(text.encode()).letters
-    except PathwayInvalidError:
-        return ()  # a version published before letters were checked: it offers none
+    manifest = versions.manifest(session, version_id, rt)
+    return manifest.letters if manifest is not None else ()
 
 
 def _spec(session, rt: Runtime, case: Case, key: str):

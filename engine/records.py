@@ -13,14 +13,12 @@ the summary shows comes from the manifest's ``summary``. No workflow is deserial
 """
 from __future__ import annotations
 
-import functools
 import json
 
 import sqlalchemy as sa
 
 from . import versions
 from .access import readable_case
-from .bundles import MANIFEST, parse_manifest
 from .form_records import consent_parts, properties
 from .models import AuditEvent, Case, User
 from .runtime import Runtime
@@ -51,11 +49,6 @@ def case_records(rt: Runtime, case_id: int, actor: Actor) -> CaseRecordsView:
         records = tuple(r for r in (_record(e, forms, names) for e in events) if r is not None)
         summary = _summary(session, rt, case, forms, records)
     return CaseRecordsView(summary=summary, records=records)
-
-
-@functools.lru_cache(maxsize=256)
-def _manifest(text: str):
-    return parse_manifest(text.encode())
 
 
 def _record(event, forms: VersionForms, names: dict) -> RecordView | None:
@@ -94,8 +87,8 @@ def _consent(schema: dict | None, fields: tuple[FieldView, ...]) -> ConsentView 
 def _summary(session, rt: Runtime, case: Case, forms: VersionForms,
              records: tuple[RecordView, ...]) -> tuple[SummarySectionView, ...]:
     """The manifest's summary: each field as last recorded, else as the case's data holds it."""
-    text = versions.file_text(session, case.version_id, MANIFEST, rt)
-    sections = _manifest(text).summary if text else ()
+    manifest = versions.manifest(session, case.version_id, rt)
+    sections = manifest.summary if manifest is not None else ()
     if not sections:
         return ()
     latest: dict[str, FieldView] = {}

@@ -1,11 +1,13 @@
 """Reading pathway versions and their files (used by publishing, cases and queries)."""
 from __future__ import annotations
 
+import functools
 import json
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from .bundles import MANIFEST, parse_manifest
 from .errors import PathwayNotFoundError
 from .models import Pathway, PathwayVersion, VersionFile
 from .views import VersionView
@@ -48,3 +50,18 @@ def to_view(pathway: Pathway, version: PathwayVersion, paths: tuple[str, ...] = 
                        status=version.status, content_hash=version.content_hash, process_id=version.process_id,
                        settings=json.loads(version.settings_json), roles=tuple(json.loads(version.roles_json)),
                        published_at=version.published_at, files=paths)
+
+
+def manifest(session: Session, version_id: int, rt=None):
+    """The version's parsed manifest (``pathway.yaml``), or None for a version stored without one.
+
+    Raises: PathwayInvalidError (not for a published version: publication parsed it already).
+    """
+    text = file_text(session, version_id, MANIFEST, rt)
+    return _parsed_manifest(text) if text else None
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_manifest(text: str):
+    # Keyed by the manifest's text, which a published version never changes: parse the YAML once.
+    return parse_manifest(text.encode())
