@@ -104,6 +104,15 @@ def fill_form(page, values: dict, scope=None) -> None:
     repeat). Fails the test, naming the field, when the page has no such field.
     """
     root = scope if scope is not None else page
+    # A link clicked just before does not wait for its page: wait until the form is there, so the
+    # fields are looked for on the page meant, not the one being left.
+    page.wait_for_load_state()
+    first = next(iter(values), None)
+    if first is not None:
+        try:
+            root.locator(f"[name^={_css_string(first)}]").first.wait_for(state="attached")
+        except Exception:  # noqa: BLE001 - not there after the timeout: the check below names the field
+            pass
     for name, value in values.items():
         controls = root.locator(f"[name={_css_string(name)}]")
         parts = _date_inputs(root, name)
